@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The one command that runs every check: formatting, lints and all tests.
+# It installs what the tests need (Python virtual environment with moto, Chromium)
+# and starts the services they use, then stops them again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --all-targets -- -D warnings
+
+echo "== cargo test"
+cargo test --all
