@@ -1,0 +1,61 @@
+//! What the site allows a submission to say: kinds, categories, municipalities with their
+//! neighbourhoods, and the longest expiry. Taken from `site.yaml` by the caller, so
+//! validation needs no file access and tests can build rules in a line.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// One municipality a post can be placed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Municipality {
+    pub slug: String,
+    pub name: String,
+    /// When not empty, a post's neighbourhood must be one of these.
+    pub neighbourhoods: Vec<String>,
+}
+
+/// One category a post can be placed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub slug: String,
+    pub label: String,
+}
+
+/// The allowed values for a submission, from `site.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRules {
+    pub site_name: String,
+    pub municipalities: Vec<Municipality>,
+    pub categories: Vec<Category>,
+    /// The latest `expires` a poster may choose, in days from today.
+    pub expiry_max_days: u32,
+    /// IANA zone in which "today" is decided for `expires`.
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl SiteRules {
+    /// Finds a municipality by slug or by name, after NFC and ignoring case.
+    pub fn municipality(&self, value: &str) -> Option<&Municipality> {
+        let wanted = fold(value);
+        self.municipalities.iter().find(|m| fold(&m.slug) == wanted || fold(&m.name) == wanted)
+    }
+
+    /// Finds a category by slug or label, after NFC and ignoring case.
+    pub fn category(&self, value: &str) -> Option<&Category> {
+        let wanted = fold(value);
+        self.categories.iter().find(|c| fold(&c.slug) == wanted || fold(&c.label) == wanted)
+    }
+}
+
+impl Municipality {
+    /// Finds one of this municipality's neighbourhoods, after NFC and ignoring case, and
+    /// returns the spelling from site.yaml.
+    pub fn neighbourhood(&self, value: &str) -> Option<&str> {
+        let wanted = fold(value);
+        self.neighbourhoods.iter().find(|n| fold(n) == wanted).map(String::as_str)
+    }
+}
+
+fn fold(value: &str) -> String {
+    value.nfc().collect::<String>().to_lowercase()
+}

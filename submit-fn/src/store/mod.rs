@@ -1,0 +1,164 @@
+//! The moderation queue: what a queued submission holds, and the `QueueStore` trait that
+//! SQLite (one machine) and DynamoDB (AWS) implement with the same behaviour.
+//!
+//! Invariants both stores keep: creation is idempotent by nonce (a second create with the
+//! same id changes nothing and reports the existing item); a status leaves `pending` once,
+//! by a conditional write; optional fields are absent, never empty strings.
+
+pub mod dynamo;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::submission::Submission;
+
+pub use dynamo::DynamoQueue;
+pub use sqlite::SqliteQueue;
+
+/// Where a queued post is in moderation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl Status {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// Parses a stored value.
+    pub fn parse(value: &str) -> Option<Status> {
+        match value {
+            "pending" => Some(Status::Pending),
+            "approved" => Some(Status::Approved),
+            "rejected" => Some(Status::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// One submission in the queue, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    /// The post id (a ULID derived from the nonce, see `Secrets::post_id`).
+    pub id: String,
+    /// The form's one-time nonce.
+    pub nonce: String,
+    pub status: Status,
+    pub received_at: DateTime<Utc>,
+    pub submission: Submission,
+    /// SHA-256 of the management token; the token itself is never stored.
+    pub token_hash: String,
+    /// Salted hash of the client address.
+    pub ip_hash: String,
+    /// Hash of the submission's content, to tell a retry from a different post that
+    /// reuses a nonce.
+    pub fingerprint: String,
+    /// Set when the status left `pending`.
+    pub decision: Option<Decision>,
+}
+
+/// A moderator's decision on a pending item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// `Approved` or `Rejected`.
+    pub status: Status,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Why it was rejected; shown to the poster.
+    pub reason: Option<String>,
+}
+
+/// What `create` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// The item is new.
+    Stored,
+    /// An item with this id was already there: a retry or double click. Holds it.
+    AlreadyReceived(Box<QueueItem>),
+}
+
+/// What `decide` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// The item was pending and now has the decision.
+    Done,
+    /// The item had already left `pending`; nothing changed.
+    NotPending(Status),
+    NotFound,
+}
+
+/// One page of pending items, oldest first, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPage {
+    pub items: Vec<QueueItem>,
+    /// Opaque; pass to `list_pending` for the next page. `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// A store failure. The resident sees a calm error page, never a confirmation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("dynamodb {operation}: {message}")]
+    Dynamo { operation: &'static str, message: String },
+    #[error("stored item {id} is malformed: {reason}")]
+    Malformed { id: String, reason: String },
+    #[error("invalid page cursor")]
+    BadCursor,
+    #[error("store task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The moderation queue. Every method is one conditional or read-only store operation.
+#[async_trait]
+pub trait QueueStore: Send + Sync {
+    /// Stores a new pending item unless one with the same id exists.
+    async fn create(&self, item: &QueueItem) -> Result<Created, StoreError>;
+
+    /// The item with this id.
+    async fn get(&self, id: &str) -> Result<Option<QueueItem>, StoreError>;
+
+    /// Pending items, oldest first, at most `limit` per page.
+    async fn list_pending(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<PendingPage, StoreError>;
+
+    /// Counts one post for `ip_hash` in the window named `window` (e.g. the hour), unless
+    /// `max` were already counted there. Returns whether the post may go ahead.
+    async fn take_rate_slot(
+        &self,
+        ip_hash: &str,
+        window: &str,
+        max: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Moves a pending item to the decision's status; any other state is left alone.
+    async fn decide(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError>;
+}
+
+/// Formats a time so that text order is time order: UTC, microseconds, fixed width.
+pub fn format_time(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses what `format_time` wrote.
+pub fn parse_time(id: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        StoreError::Malformed { id: id.to_owned(), reason: format!("time {text:?}: {e}") }
+    })
+}

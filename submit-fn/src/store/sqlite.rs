@@ -1,0 +1,303 @@
+//! The queue in one SQLite file under `data/`, for `buurtbord serve`.
+//!
+//! The schema refuses what DynamoDB refuses (empty keys, empty optional strings), so local
+//! tests fail where production would (case C23). WAL mode lets readers run beside the
+//! writer; one connection behind a mutex serialises writes, which SQLite does anyway.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{
+    Created, Decision, PendingPage, QueueItem, QueueStore, Status, StoreError, Transition,
+    format_time, parse_time,
+};
+use crate::submission::{Kind, Submission};
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS submissions (
+    id            TEXT PRIMARY KEY NOT NULL CHECK (length(trim(id)) > 0),
+    nonce         TEXT NOT NULL UNIQUE CHECK (length(trim(nonce)) > 0),
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    received_at   TEXT NOT NULL CHECK (length(trim(received_at)) > 0),
+    kind          TEXT NOT NULL CHECK (kind IN ('request', 'offer')),
+    title         TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    body          TEXT NOT NULL CHECK (length(trim(body)) > 0),
+    category      TEXT NOT NULL CHECK (length(trim(category)) > 0),
+    municipality  TEXT NOT NULL CHECK (length(trim(municipality)) > 0),
+    neighbourhood TEXT CHECK (neighbourhood IS NULL OR length(trim(neighbourhood)) > 0),
+    recurring     INTEGER NOT NULL CHECK (recurring IN (0, 1)),
+    expires       TEXT CHECK (expires IS NULL OR length(trim(expires)) > 0),
+    display_name  TEXT NOT NULL CHECK (length(trim(display_name)) > 0),
+    organisation  TEXT CHECK (organisation IS NULL OR length(trim(organisation)) > 0),
+    email         TEXT CHECK (email IS NULL OR length(trim(email)) > 0),
+    phone         TEXT CHECK (phone IS NULL OR length(trim(phone)) > 0),
+    token_hash    TEXT NOT NULL CHECK (length(trim(token_hash)) > 0),
+    ip_hash       TEXT NOT NULL CHECK (length(trim(ip_hash)) > 0),
+    fingerprint   TEXT NOT NULL CHECK (length(trim(fingerprint)) > 0),
+    decided_by    TEXT CHECK (decided_by IS NULL OR length(trim(decided_by)) > 0),
+    decided_at    TEXT,
+    reason        TEXT CHECK (reason IS NULL OR length(trim(reason)) > 0)
+);
+CREATE INDEX IF NOT EXISTS submissions_by_status ON submissions (status, received_at, id);
+CREATE TABLE IF NOT EXISTS rate_limits (
+    ip_hash    TEXT NOT NULL CHECK (length(trim(ip_hash)) > 0),
+    window     TEXT NOT NULL CHECK (length(trim(window)) > 0),
+    count      INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (ip_hash, window)
+);
+";
+
+const COLUMNS: &str = "id, nonce, status, received_at, kind, title, body, category, \
+    municipality, neighbourhood, recurring, expires, display_name, organisation, email, phone, \
+    token_hash, ip_hash, fingerprint, decided_by, decided_at, reason";
+
+/// The SQLite queue. Cloning shares the connection.
+#[derive(Clone)]
+pub struct SqliteQueue {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteQueue {
+    /// Opens (and creates when needed) the queue file, e.g. `data/queue.sqlite3`.
+    pub fn open(path: &Path) -> Result<SqliteQueue, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteQueue { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `work` on the connection off the async threads.
+    async fn with_conn<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave a half-written row: each call is
+            // one statement or one transaction, so the poisoned guard is still usable.
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut guard)
+        })
+        .await?
+    }
+}
+
+#[async_trait]
+impl QueueStore for SqliteQueue {
+    async fn create(&self, item: &QueueItem) -> Result<Created, StoreError> {
+        let item = item.clone();
+        self.with_conn(move |conn| {
+            let s = &item.submission;
+            let inserted = conn.execute(
+                &format!(
+                    "INSERT INTO submissions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+                     ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL, NULL, \
+                     NULL) ON CONFLICT DO NOTHING"
+                ),
+                params![
+                    item.id,
+                    item.nonce,
+                    item.status.as_str(),
+                    format_time(item.received_at),
+                    s.kind.as_str(),
+                    s.title,
+                    s.body,
+                    s.category,
+                    s.municipality,
+                    s.neighbourhood,
+                    s.recurring,
+                    s.expires.map(|d| d.to_string()),
+                    s.display_name,
+                    s.organisation,
+                    s.email,
+                    s.phone,
+                    item.token_hash,
+                    item.ip_hash,
+                    item.fingerprint,
+                ],
+            )?;
+            if inserted == 1 {
+                return Ok(Created::Stored);
+            }
+            // The conflict was on the id or on the nonce; either way report what is there.
+            let existing = conn
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM submissions WHERE id = ?1 OR nonce = ?2"),
+                    params![item.id, item.nonce],
+                    read_item,
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::Malformed {
+                    id: item.id.clone(),
+                    reason: "insert conflicted but no row matches".into(),
+                })??;
+            Ok(Created::AlreadyReceived(Box::new(existing)))
+        })
+        .await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<QueueItem>, StoreError> {
+        let id = id.to_owned();
+        self.with_conn(move |conn| {
+            conn.query_row(
+                &format!("SELECT {COLUMNS} FROM submissions WHERE id = ?1"),
+                params![id],
+                read_item,
+            )
+            .optional()?
+            .transpose()
+        })
+        .await
+    }
+
+    async fn list_pending(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<PendingPage, StoreError> {
+        let after = match cursor {
+            Some(c) => c.split_once('|').map(|(t, i)| (t.to_owned(), i.to_owned())),
+            None => Some((String::new(), String::new())),
+        }
+        .ok_or(StoreError::BadCursor)?;
+        self.with_conn(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM submissions WHERE status = 'pending' \
+                 AND (received_at, id) > (?1, ?2) ORDER BY received_at, id LIMIT ?3"
+            ))?;
+            // One row more than asked tells whether there is a next page.
+            let rows = stmt.query_map(params![after.0, after.1, limit as i64 + 1], read_item)?;
+            let mut items = rows.collect::<Result<Result<Vec<_>, _>, _>>()??;
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|i| format!("{}|{}", format_time(i.received_at), i.id))
+            } else {
+                None
+            };
+            Ok(PendingPage { items, next })
+        })
+        .await
+    }
+
+    async fn take_rate_slot(
+        &self,
+        ip_hash: &str,
+        window: &str,
+        max: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (ip_hash, window) = (ip_hash.to_owned(), window.to_owned());
+        self.with_conn(move |conn| {
+            // Old windows are worthless; dropping them here keeps the table small.
+            conn.execute(
+                "DELETE FROM rate_limits WHERE expires_at < ?1",
+                params![Utc::now().timestamp()],
+            )?;
+            let changed = conn.execute(
+                "INSERT INTO rate_limits (ip_hash, window, count, expires_at) \
+                 VALUES (?1, ?2, 1, ?3) ON CONFLICT (ip_hash, window) \
+                 DO UPDATE SET count = count + 1 WHERE count < ?4",
+                params![ip_hash, window, expires_at.timestamp(), max],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn decide(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError> {
+        let (id, decision) = (id.to_owned(), decision.clone());
+        self.with_conn(move |conn| {
+            let changed = conn.execute(
+                "UPDATE submissions SET status = ?2, decided_by = ?3, decided_at = ?4, \
+                 reason = ?5 WHERE id = ?1 AND status = 'pending'",
+                params![
+                    id,
+                    decision.status.as_str(),
+                    decision.by,
+                    format_time(decision.at),
+                    decision.reason
+                ],
+            )?;
+            if changed == 1 {
+                return Ok(Transition::Done);
+            }
+            let status: Option<String> = conn
+                .query_row("SELECT status FROM submissions WHERE id = ?1", params![id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            Ok(match status.as_deref().and_then(Status::parse) {
+                Some(status) => Transition::NotPending(status),
+                None => Transition::NotFound,
+            })
+        })
+        .await
+    }
+}
+
+/// Reads one row in `COLUMNS` order. The outer error is SQLite's, the inner one a value
+/// that SQLite stored but that is not a valid item.
+fn read_item(row: &Row<'_>) -> rusqlite::Result<Result<QueueItem, StoreError>> {
+    let id: String = row.get("id")?;
+    let text = |name: &str| row.get::<_, String>(name);
+    let optional = |name: &str| row.get::<_, Option<String>>(name);
+    let malformed = |reason: String| StoreError::Malformed { id: id.clone(), reason };
+
+    let status = text("status")?;
+    let kind = text("kind")?;
+    let expires = optional("expires")?;
+    let received_at = text("received_at")?;
+    let decided_at = optional("decided_at")?;
+    let decided_by = optional("decided_by")?;
+    let reason = optional("reason")?;
+    let submission = Submission {
+        kind: match Kind::parse(&kind) {
+            Some(kind) => kind,
+            None => return Ok(Err(malformed(format!("kind {kind:?}")))),
+        },
+        title: text("title")?,
+        body: text("body")?,
+        category: text("category")?,
+        municipality: text("municipality")?,
+        neighbourhood: optional("neighbourhood")?,
+        recurring: row.get("recurring")?,
+        expires: match expires.map(|e| NaiveDate::parse_from_str(&e, "%Y-%m-%d")).transpose() {
+            Ok(date) => date,
+            Err(e) => return Ok(Err(malformed(format!("expires: {e}")))),
+        },
+        display_name: text("display_name")?,
+        organisation: optional("organisation")?,
+        email: optional("email")?,
+        phone: optional("phone")?,
+    };
+    let Some(status) = Status::parse(&status) else {
+        return Ok(Err(malformed(format!("status {status:?}"))));
+    };
+    Ok((|| {
+        let decision = match (decided_by, decided_at) {
+            (Some(by), Some(at)) => {
+                Some(Decision { status, by, at: parse_time(&id, &at)?, reason: reason.clone() })
+            }
+            _ => None,
+        };
+        Ok(QueueItem {
+            id: id.clone(),
+            nonce: text("nonce").map_err(StoreError::from)?,
+            status,
+            received_at: parse_time(&id, &received_at)?,
+            submission,
+            token_hash: text("token_hash").map_err(StoreError::from)?,
+            ip_hash: text("ip_hash").map_err(StoreError::from)?,
+            fingerprint: text("fingerprint").map_err(StoreError::from)?,
+            decision,
+        })
+    })())
+}

@@ -1,0 +1,252 @@
+//! Turns the NFC form values into a `Submission`, or into field errors keyed by field name.
+//!
+//! Every rule runs and every failing field is reported at once, so a resident fixes the form
+//! in one go. Limits count characters, as residents do; the byte ceiling is the request limit.
+
+use chrono::{Days, NaiveDate};
+use email_address::EmailAddress;
+
+use crate::messages::{Rule, field_message};
+use crate::rules::SiteRules;
+use crate::submission::{
+    BODY_MAX_CHARS, BODY_MAX_LINKS, DISPLAY_NAME_MAX_CHARS, FormValues, Kind,
+    ORGANISATION_MAX_CHARS, SHORT_FIELD_MAX_CHARS, Submission, TITLE_MAX_CHARS, field, trim,
+};
+
+/// One refused field: its form name, the rule it broke and the Dutch sentence to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub rule: Rule,
+    pub message: String,
+}
+
+/// Every refused field of one submission, in form order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    fn push(&mut self, field: &'static str, rule: Rule, max: Option<usize>) {
+        self.0.push(FieldError { field, rule, message: field_message(rule, max) });
+    }
+
+    /// The rule a field broke, if it broke one.
+    pub fn rule_for(&self, field: &str) -> Option<Rule> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.rule)
+    }
+}
+
+/// Validates the values against the site's rules; `today` is the date in the site's zone.
+pub fn validate(
+    values: &FormValues,
+    rules: &SiteRules,
+    today: NaiveDate,
+) -> Result<Submission, FieldErrors> {
+    let mut errors = FieldErrors::default();
+
+    let title = single_line(values, field::TITLE, TITLE_MAX_CHARS, true, &mut errors);
+    let kind = choice(values, field::KIND, &mut errors, Kind::parse);
+    let category =
+        choice(values, field::CATEGORY, &mut errors, |v| rules.category(v).map(|c| c.slug.clone()));
+    let municipality = choice(values, field::MUNICIPALITY, &mut errors, |v| rules.municipality(v));
+    let neighbourhood = neighbourhood(values, municipality, &mut errors);
+    let body = body(values, &mut errors);
+    let expires = expires(values, rules, today, &mut errors);
+    let display_name =
+        single_line(values, field::DISPLAY_NAME, DISPLAY_NAME_MAX_CHARS, true, &mut errors);
+    let organisation =
+        single_line(values, field::ORGANISATION, ORGANISATION_MAX_CHARS, false, &mut errors);
+    let (email, phone) = contact(values, &mut errors);
+    if !values.is_checked(field::CONSENT) {
+        errors.push(field::CONSENT, Rule::ConsentRequired, None);
+    }
+
+    if !errors.0.is_empty() {
+        return Err(errors);
+    }
+    // Every `None` below was reported as an error above, so this only fails on a logic slip.
+    let (Some(title), Some(kind), Some(category), Some(municipality), Some(body)) =
+        (title, kind, category, municipality, body)
+    else {
+        return Err(errors);
+    };
+    let Some(display_name) = display_name else { return Err(errors) };
+    Ok(Submission {
+        kind,
+        title,
+        body,
+        category,
+        municipality: municipality.slug.clone(),
+        neighbourhood,
+        recurring: values.is_checked(field::RECURRING),
+        expires,
+        display_name,
+        organisation,
+        email,
+        phone,
+    })
+}
+
+/// A one-line text: trimmed, no control characters or line breaks, at most `max` characters.
+/// Returns `None` when empty (an error only if `required`) or invalid.
+fn single_line(
+    values: &FormValues,
+    name: &'static str,
+    max: usize,
+    required: bool,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = trim(values.get(name));
+    if value.is_empty() {
+        if required {
+            errors.push(name, Rule::Required, None);
+        }
+        return None;
+    }
+    // U+2028 and U+2029 break lines too, without being control characters.
+    if value.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+        errors.push(name, Rule::SingleLine, None);
+        return None;
+    }
+    if value.chars().count() > max {
+        errors.push(name, Rule::TooLong, Some(max));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+/// A required choice from a fixed list; `lookup` maps the trimmed value to the allowed one.
+fn choice<T>(
+    values: &FormValues,
+    name: &'static str,
+    errors: &mut FieldErrors,
+    lookup: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    let value = trim(values.get(name));
+    if value.is_empty() {
+        errors.push(name, Rule::Required, None);
+        return None;
+    }
+    let found = lookup(value);
+    if found.is_none() {
+        errors.push(name, Rule::InvalidChoice, None);
+    }
+    found
+}
+
+fn neighbourhood(
+    values: &FormValues,
+    municipality: Option<&crate::rules::Municipality>,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = single_line(values, field::NEIGHBOURHOOD, SHORT_FIELD_MAX_CHARS, false, errors)?;
+    let municipality = municipality?;
+    if municipality.neighbourhoods.is_empty() {
+        return Some(value);
+    }
+    let found = municipality.neighbourhood(&value).map(str::to_owned);
+    if found.is_none() {
+        errors.push(field::NEIGHBOURHOOD, Rule::InvalidChoice, None);
+    }
+    found
+}
+
+/// The body keeps its line breaks; browsers send CRLF, stored as LF. Other control
+/// characters carry no meaning in a post and are dropped.
+fn body(values: &FormValues, errors: &mut FieldErrors) -> Option<String> {
+    let text = values.get(field::BODY).replace("\r\n", "\n").replace('\r', "\n");
+    let text: String =
+        text.chars().filter(|&c| c == '\n' || c == '\t' || !c.is_control()).collect();
+    let text = trim(&text);
+    if text.is_empty() {
+        errors.push(field::BODY, Rule::Required, None);
+        return None;
+    }
+    if text.chars().count() > BODY_MAX_CHARS {
+        errors.push(field::BODY, Rule::TooLong, Some(BODY_MAX_CHARS));
+        return None;
+    }
+    if count_links(text) > BODY_MAX_LINKS {
+        errors.push(field::BODY, Rule::TooManyLinks, Some(BODY_MAX_LINKS));
+        return None;
+    }
+    Some(text.to_owned())
+}
+
+/// Counts web links: every `http://`, `https://`, and `www.` not already part of one.
+pub fn count_links(text: &str) -> usize {
+    let lower = text.to_lowercase();
+    let schemes = lower.matches("http://").count() + lower.matches("https://").count();
+    let bare_www = lower.match_indices("www.").filter(|(at, _)| !lower[..*at].ends_with("//"));
+    schemes + bare_www.count()
+}
+
+fn expires(
+    values: &FormValues,
+    rules: &SiteRules,
+    today: NaiveDate,
+    errors: &mut FieldErrors,
+) -> Option<NaiveDate> {
+    let value = trim(values.get(field::EXPIRES));
+    if value.is_empty() {
+        return None;
+    }
+    let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") else {
+        errors.push(field::EXPIRES, Rule::InvalidDate, None);
+        return None;
+    };
+    let last = today.checked_add_days(Days::new(rules.expiry_max_days.into()))?;
+    if date < today {
+        errors.push(field::EXPIRES, Rule::DateInPast, None);
+        return None;
+    }
+    if date > last {
+        errors.push(field::EXPIRES, Rule::DateTooFar, Some(rules.expiry_max_days as usize));
+        return None;
+    }
+    Some(date)
+}
+
+/// E-mail and/or phone: at least one, and each one given must be well-formed.
+fn contact(values: &FormValues, errors: &mut FieldErrors) -> (Option<String>, Option<String>) {
+    let email = single_line(values, field::EMAIL, SHORT_FIELD_MAX_CHARS, false, errors);
+    let phone = single_line(values, field::PHONE, SHORT_FIELD_MAX_CHARS, false, errors);
+    let email_given = !trim(values.get(field::EMAIL)).is_empty();
+    let phone_given = !trim(values.get(field::PHONE)).is_empty();
+    if !email_given && !phone_given {
+        errors.push(field::EMAIL, Rule::ContactRequired, None);
+        return (None, None);
+    }
+    let email = email.filter(|e| {
+        let ok = is_email(e);
+        if !ok {
+            errors.push(field::EMAIL, Rule::InvalidEmail, None);
+        }
+        ok
+    });
+    let phone = phone.filter(|p| {
+        let ok = is_phone(p);
+        if !ok {
+            errors.push(field::PHONE, Rule::InvalidPhone, None);
+        }
+        ok
+    });
+    (email, phone)
+}
+
+/// An address mail can be delivered to: RFC 5322 syntax and a dotted domain, since a bare
+/// host name (`naam@localhost`) is never a resident's real address.
+pub fn is_email(value: &str) -> bool {
+    EmailAddress::parse_with_options(value, email_address::Options::default())
+        .map(|address| address.domain().contains('.') && !address.domain().ends_with('.'))
+        .unwrap_or(false)
+}
+
+/// A Dutch or international number: digits with spaces, dashes or brackets as typed, an
+/// optional leading `+`, and 10 to 15 digits (`0612345678`, `+31 6 1234 5678`).
+pub fn is_phone(value: &str) -> bool {
+    let rest = value.strip_prefix('+').unwrap_or(value);
+    let allowed = rest.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'));
+    let digits = rest.chars().filter(char::is_ascii_digit).count();
+    allowed && (10..=15).contains(&digits)
+}
