@@ -1,9 +1,18 @@
 //! buurtbord's submission function: the form route, validation, spam defence and the
 //! moderation queue, served by `buurtbord serve` and, through `lambda_http`, by AWS Lambda.
 
+pub mod app;
+pub mod error;
+pub mod form;
+pub mod lambda;
+pub mod local;
 pub mod messages;
+pub mod render;
 pub mod rules;
 pub mod spam;
 pub mod store;
 pub mod submission;
+pub mod submit;
 pub mod validate;
+
+pub use app::{App, AppState, router};

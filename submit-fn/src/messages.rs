@@ -134,10 +134,11 @@ pub fn labels() -> &'static BTreeMap<String, String> {
 
 /// The heading and sentence for a whole page.
 pub fn page_text(kind: PageKind) -> PageText {
-    MESSAGES.pages.get(kind.key()).cloned().unwrap_or_else(|| PageText {
-        heading: kind.key().to_owned(),
-        text: String::new(),
-    })
+    MESSAGES
+        .pages
+        .get(kind.key())
+        .cloned()
+        .unwrap_or_else(|| PageText { heading: kind.key().to_owned(), text: String::new() })
 }
 
 #[cfg(test)]

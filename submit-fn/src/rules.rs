@@ -17,6 +17,8 @@ pub struct Municipality {
 /// One category a post can be placed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Category {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
     pub slug: String,
     pub label: String,
 }
@@ -33,7 +35,61 @@ pub struct SiteRules {
     pub time_zone: chrono_tz::Tz,
 }
 
+/// The part of `site.yaml` the function needs. Unknown keys are ignored here because the
+/// generator's strict reader owns the file's validation.
+#[derive(Deserialize)]
+struct SiteYaml {
+    name: String,
+    base_url: String,
+    time_zone: String,
+    municipalities: Vec<MunicipalityYaml>,
+    categories: Vec<Category>,
+    expiry: ExpiryYaml,
+}
+
+#[derive(Deserialize)]
+struct MunicipalityYaml {
+    slug: String,
+    name: String,
+    #[serde(default)]
+    neighbourhoods: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ExpiryYaml {
+    max_days: u32,
+}
+
+/// Why `site.yaml` could not give the rules.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("site.yaml: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("site.yaml: unknown time_zone {0:?}")]
+    TimeZone(String),
+}
+
 impl SiteRules {
+    /// Reads the rules and the base URL from the text of `site.yaml`.
+    pub fn from_site_yaml(text: &str) -> Result<(SiteRules, String), RulesError> {
+        let yaml: SiteYaml = serde_yaml::from_str(text)?;
+        let time_zone =
+            yaml.time_zone.parse().map_err(|_| RulesError::TimeZone(yaml.time_zone.clone()))?;
+        let municipalities = yaml
+            .municipalities
+            .into_iter()
+            .map(|m| Municipality { slug: m.slug, name: m.name, neighbourhoods: m.neighbourhoods })
+            .collect();
+        let rules = SiteRules {
+            site_name: yaml.name,
+            municipalities,
+            categories: yaml.categories,
+            expiry_max_days: yaml.expiry.max_days,
+            time_zone,
+        };
+        Ok((rules, yaml.base_url))
+    }
+
     /// Finds a municipality by slug or by name, after NFC and ignoring case.
     pub fn municipality(&self, value: &str) -> Option<&Municipality> {
         let wanted = fold(value);

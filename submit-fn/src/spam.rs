@@ -171,7 +171,10 @@ mod tests {
         let secrets = Secrets::generate();
         let nonce = new_nonce();
         assert_eq!(secrets.post_id(&nonce, 1_700_000_000), secrets.post_id(&nonce, 1_700_000_000));
-        assert_ne!(secrets.post_id(&nonce, 1_700_000_000), secrets.post_id(&new_nonce(), 1_700_000_000));
+        assert_ne!(
+            secrets.post_id(&nonce, 1_700_000_000),
+            secrets.post_id(&new_nonce(), 1_700_000_000)
+        );
         let token = secrets.management_token(&nonce);
         assert!(URL_SAFE_NO_PAD.decode(&token).unwrap().len() * 8 >= 128);
         assert_eq!(token_hash(&token).len(), 64);
