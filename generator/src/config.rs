@@ -1,0 +1,190 @@
+//! `content/site.yaml`: the operator's settings, parsed strictly (unknown keys are
+//! errors) and validated right after parsing, so a typo never silently changes the site.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::ContentError;
+use crate::front_matter::{key_line, yaml_error};
+use crate::slug;
+
+/// The file as written by the operator.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Site name in the header and feeds.
+    pub name: String,
+    /// One line under the name.
+    pub tagline: String,
+    /// Absolute URL of the site's root; may end in a sub-path such as `/buurtbord/`.
+    pub base_url: String,
+    /// IANA time zone used for every date and for expiry (Europe/Amsterdam).
+    pub time_zone: String,
+    /// The region's name, for texts such as "in de Gooi en Vechtstreek".
+    pub region: String,
+    pub municipalities: Vec<Municipality>,
+    pub categories: Vec<Category>,
+    /// Posts per listing page; default 20.
+    #[serde(default = "default_page_size")]
+    pub page_size: usize,
+    pub expiry: Expiry,
+    /// Where the form posts: an absolute URL, or a path under the base URL.
+    pub submission_endpoint: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Municipality {
+    pub slug: String,
+    pub name: String,
+    /// Optional list; when present a post's neighbourhood must be one of these.
+    #[serde(default)]
+    pub neighbourhoods: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub slug: String,
+    pub label: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expiry {
+    /// Days a post stays up when it names no expiry date.
+    pub default_days: u32,
+    /// The longest a poster may choose.
+    pub max_days: u32,
+}
+
+fn default_page_size() -> usize {
+    20
+}
+
+/// A validated configuration with the lookups the rest of the generator needs.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub config: SiteConfig,
+    pub tz: Tz,
+    /// The base URL's path, always starting and ending with `/` (`/` or `/buurtbord/`).
+    pub base_path: String,
+    /// Scheme, host and port of the base URL, for absolute links in feeds and sitemaps.
+    pub origin: String,
+    municipality_by_key: HashMap<String, usize>,
+    category_by_slug: HashMap<String, usize>,
+}
+
+impl Site {
+    /// Reads and validates `site.yaml` in `content_dir`. `base_url` replaces the file's
+    /// base URL; otherwise `BUURTBORD_BASE_URL` does, when set.
+    pub fn load(content_dir: &Path, base_url: Option<&str>) -> Result<Site, Vec<ContentError>> {
+        let path = content_dir.join("site.yaml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| vec![ContentError::new(&path, None, format!("cannot read: {e}"))])?;
+        Site::parse(&path, &text, base_url)
+    }
+
+    /// Parses `text` as the content of `path`; every problem found is returned.
+    pub fn parse(path: &Path, text: &str, base_url: Option<&str>) -> Result<Site, Vec<ContentError>> {
+        let mut config: SiteConfig =
+            serde_yaml::from_str(text).map_err(|e| vec![yaml_error(path, &e, 0)])?;
+        if let Some(url) = base_url.map(str::to_string).or_else(|| std::env::var("BUURTBORD_BASE_URL").ok()) {
+            config.base_url = url;
+        }
+        let mut errors = Vec::new();
+        let at = |key: &str| key_line(text, key, 0);
+        let mut err = |key: &str, reason: String| errors.push(ContentError::new(path, at(key), reason));
+
+        let tz: Tz = config.time_zone.parse().unwrap_or_else(|_| {
+            err("time_zone", format!("unknown time zone `{}`", config.time_zone));
+            Tz::UTC
+        });
+        let (base_path, origin) = match split_base_url(&config.base_url) {
+            Ok(parts) => parts,
+            Err(reason) => {
+                err("base_url", reason);
+                ("/".into(), String::new())
+            }
+        };
+        if !(1..=200).contains(&config.page_size) {
+            err("page_size", format!("page_size must be 1 to 200, not {}", config.page_size));
+        }
+        if config.expiry.default_days == 0 || config.expiry.default_days > config.expiry.max_days {
+            err("expiry", "expiry.default_days must be between 1 and expiry.max_days".into());
+        }
+
+        let mut municipality_by_key = HashMap::new();
+        for (i, m) in config.municipalities.iter().enumerate() {
+            if !slug::is_valid(&m.slug) {
+                err("municipalities", format!("municipality slug `{}` is not [a-z0-9-]", m.slug));
+            }
+            for key in [m.slug.clone(), fold(&m.name)] {
+                if municipality_by_key.insert(key, i).is_some_and(|other| other != i) {
+                    err("municipalities", format!("municipality `{}` is listed twice", m.slug));
+                }
+            }
+        }
+        let mut category_by_slug = HashMap::new();
+        for (i, c) in config.categories.iter().enumerate() {
+            if !slug::is_valid(&c.slug) {
+                err("categories", format!("category slug `{}` is not [a-z0-9-]", c.slug));
+            }
+            if category_by_slug.insert(c.slug.clone(), i).is_some() {
+                err("categories", format!("category `{}` is listed twice", c.slug));
+            }
+        }
+        if config.municipalities.is_empty() || config.categories.is_empty() {
+            err("municipalities", "at least one municipality and one category are needed".into());
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Site { config, tz, base_path, origin, municipality_by_key, category_by_slug })
+    }
+
+    /// The municipality a post names, by slug or by name (after NFC, ignoring case).
+    pub fn municipality(&self, key: &str) -> Option<&Municipality> {
+        let i = self.municipality_by_key.get(key).or_else(|| self.municipality_by_key.get(&fold(key)))?;
+        Some(&self.config.municipalities[*i])
+    }
+
+    pub fn category(&self, slug: &str) -> Option<&Category> {
+        self.category_by_slug.get(slug).map(|i| &self.config.categories[*i])
+    }
+
+    /// A site path (starting with `/`) as a link under the base path.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.base_path, path.trim_start_matches('/'))
+    }
+
+    /// A site path as an absolute URL, for feeds and the sitemap.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{}", self.origin, self.link(path))
+    }
+}
+
+/// Lowercased NFC, so `Åsby` typed on a Mac matches `åsby` in site.yaml.
+fn fold(s: &str) -> String {
+    s.trim().nfc().collect::<String>().to_lowercase()
+}
+
+/// Splits `https://host/sub/` into (`/sub/`, `https://host`).
+fn split_base_url(raw: &str) -> Result<(String, String), String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("base_url `{raw}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("base_url `{raw}` must be an http or https URL"));
+    }
+    let mut path = url.path().to_string();
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    let origin = url.origin().ascii_serialization();
+    Ok((path, origin))
+}

@@ -1,0 +1,42 @@
+//! Text normalisation applied to everything read from content files: NFC, so text typed
+//! on a Mac (NFD) and on a phone (NFC) is the same text, and removal of control
+//! characters that XML cannot carry and that no resident meant to type.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC-normalises a one-line field, drops every control character and trims it.
+pub fn clean_line(s: &str) -> String {
+    let nfc: String = s.nfc().filter(|c| !is_unwanted(*c) && !c.is_control()).collect();
+    nfc.trim().to_string()
+}
+
+/// NFC-normalises a multi-line text, keeping line breaks and tabs but dropping the
+/// other control characters (they are invalid in XML 1.0 and so would break the feeds).
+pub fn clean_block(s: &str) -> String {
+    s.nfc().filter(|c| matches!(c, '\n' | '\t') || !(is_unwanted(*c) || c.is_control())).collect()
+}
+
+/// Characters that are not controls in Unicode's sense but are still illegal in XML.
+fn is_unwanted(c: char) -> bool {
+    matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfd_and_nfc_lines_become_identical() {
+        assert_eq!(clean_line("Cafe\u{301} in A\u{30a}sby"), clean_line("Café in Åsby"));
+    }
+
+    #[test]
+    fn vertical_tab_and_newline_are_removed_from_a_line() {
+        assert_eq!(clean_line(" a\u{b}b\nc "), "abc");
+    }
+
+    #[test]
+    fn block_keeps_newlines_but_drops_nul_and_form_feed() {
+        assert_eq!(clean_block("a\u{0}\n\u{c}b\r\n"), "a\nb\n");
+    }
+}

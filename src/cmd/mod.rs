@@ -1,0 +1,73 @@
+//! The subcommands and the flags they share.
+
+mod build;
+mod check;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, FixedOffset};
+use clap::{Args, Parser, Subcommand};
+
+/// Buurtbord: buren helpen buren. Builds the listings site, checks content, serves it.
+#[derive(Debug, Parser)]
+#[command(name = "buurtbord", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the static site from the content folder.
+    Build(build::BuildArgs),
+    /// Check the content and theme without writing anything.
+    Check(check::CheckArgs),
+    /// Build the site and serve it, with the submission form, on 127.0.0.1.
+    Serve(serve::ServeArgs),
+}
+
+/// Where content, theme and output live.
+#[derive(Debug, Clone, Args)]
+pub struct SiteDirs {
+    /// Folder with site.yaml, posts/ and pages/.
+    #[arg(long, value_name = "DIR", default_value = "content")]
+    pub content: PathBuf,
+    /// Theme folder with templates/, static/ and theme.yaml.
+    #[arg(long, value_name = "DIR", default_value = "themes/default")]
+    pub theme: PathBuf,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Build(args) => build::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
+    }
+}
+
+/// The build's "now": `BUURTBORD_NOW` (RFC 3339) when set, for reproducing a build of a
+/// given day; otherwise the clock.
+pub fn now() -> anyhow::Result<DateTime<FixedOffset>> {
+    match std::env::var("BUURTBORD_NOW") {
+        Ok(value) => DateTime::parse_from_rfc3339(&value)
+            .map_err(|e| anyhow::anyhow!("BUURTBORD_NOW `{value}` is not RFC 3339: {e}")),
+        Err(_) => Ok(chrono::Utc::now().fixed_offset()),
+    }
+}
+
+/// Prints every content problem as `path:line: reason` and returns exit code 1;
+/// other errors are passed on.
+pub fn report(error: generator::BuildError) -> anyhow::Result<ExitCode> {
+    match error {
+        generator::BuildError::Content(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("error: {} problem(s) in the content; nothing was written", errors.len());
+            Ok(ExitCode::from(1))
+        }
+        other => Err(other.into()),
+    }
+}
