@@ -12,7 +12,7 @@ use tera::{Context, Tera};
 use crate::messages::{PageKind, labels, page_text};
 use crate::rules::SiteRules;
 use crate::submission::{
-    BODY_MAX_CHARS, DISPLAY_NAME_MAX_CHARS, FormValues, ORGANISATION_MAX_CHARS, TITLE_MAX_CHARS,
+    BODY_MAX_CHARS, DISPLAY_NAME_MAX_CHARS, FormValues, ORGANISATION_MAX_CHARS, TITLE_MAX_CHARS, field,
 };
 use crate::validate::FieldErrors;
 
@@ -34,6 +34,23 @@ pub struct FormPage<'a> {
     pub form_token: String,
     pub submission_id: String,
 }
+
+/// The fields the form shows again after a refusal; hidden tokens are issued fresh instead.
+const SHOWN_FIELDS: [&str; 13] = [
+    field::TITLE,
+    field::KIND,
+    field::CATEGORY,
+    field::MUNICIPALITY,
+    field::NEIGHBOURHOOD,
+    field::BODY,
+    field::RECURRING,
+    field::EXPIRES,
+    field::DISPLAY_NAME,
+    field::ORGANISATION,
+    field::EMAIL,
+    field::PHONE,
+    field::CONSENT,
+];
 
 #[derive(Serialize)]
 struct Limits {
@@ -81,7 +98,10 @@ impl Pages {
                     .collect()
             })
             .unwrap_or_default();
-        context.insert("values", page.values);
+        // Every field is present, empty when not sent, so templates can compare freely.
+        let values: BTreeMap<&str, &str> =
+            SHOWN_FIELDS.iter().map(|&name| (name, page.values.get(name))).collect();
+        context.insert("values", &values);
         context.insert("errors", &errors);
         context.insert("field_errors", &field_errors);
         context.insert("note", &page.note);

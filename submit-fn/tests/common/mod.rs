@@ -1,0 +1,150 @@
+//! Shared test fixtures: the rules the handed cases assume (municipality Åsby, categories
+//! moving and garden), an app on a real SQLite file, and helpers that drive the router.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{Duration, Utc};
+use http_body_util::BodyExt;
+use submit_fn::app::App;
+use submit_fn::render::Pages;
+use submit_fn::rules::{Category, Municipality, SiteRules};
+use submit_fn::spam::{Secrets, new_nonce};
+use submit_fn::store::SqliteQueue;
+use tower::ServiceExt;
+
+/// The rules the handed cases are written against.
+pub fn rules() -> SiteRules {
+    let category = |slug: &str, label: &str| Category {
+        slug: slug.into(),
+        label: label.into(),
+        description: None,
+    };
+    SiteRules {
+        site_name: "Buurtbord Test".into(),
+        municipalities: vec![
+            Municipality { slug: "asby".into(), name: "Åsby".into(), neighbourhoods: vec![] },
+            Municipality {
+                slug: "huizen".into(),
+                name: "Huizen".into(),
+                neighbourhoods: vec!["Oostermeent".into(), "Bovenweg".into()],
+            },
+        ],
+        categories: vec![category("moving", "Verhuizen"), category("garden", "Tuin")],
+        expiry_max_days: 90,
+        time_zone: chrono_tz::Europe::Amsterdam,
+    }
+}
+
+/// An app on a fresh SQLite file; the temp dir lives as long as the returned guard.
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub store: SqliteQueue,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn sqlite_app(posts_per_hour: u32) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteQueue::open(&dir.path().join("queue.sqlite3")).unwrap();
+    let app = Arc::new(App {
+        store: Arc::new(store.clone()),
+        rules: rules(),
+        secrets: Secrets::generate(),
+        pages: Pages::new("Buurtbord Test", "https://buurtbord.example.nl/").unwrap(),
+        posts_per_hour,
+    });
+    TestApp { app, store, dir }
+}
+
+/// The hidden and required fields a real form adds to a case's body: consent, a form
+/// token signed ten seconds ago, and a fresh nonce.
+pub fn form_extras(secrets: &Secrets) -> String {
+    format!(
+        "&consent=ja&form_token={}&submission_id={}",
+        secrets.issue_form_token(Utc::now() - Duration::seconds(10)),
+        new_nonce()
+    )
+}
+
+/// Reads a handed case file as bytes.
+pub fn case_bytes(case: &str, file: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cases").join(case);
+    std::fs::read(path.join(file)).unwrap_or_else(|e| panic!("{case}/{file}: {e}"))
+}
+
+/// A case's urlencoded form with the extras appended.
+pub fn case_form(case: &str, file: &str, secrets: &Secrets) -> Vec<u8> {
+    let mut body = case_bytes(case, file);
+    while body.last().is_some_and(|b| b.is_ascii_whitespace()) {
+        body.pop();
+    }
+    body.extend_from_slice(form_extras(secrets).as_bytes());
+    body
+}
+
+/// What a test looks at in a response.
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    pub html: String,
+}
+
+pub async fn post(app: &Arc<App>, content_type: Option<&str>, body: Vec<u8>) -> Answer {
+    let mut request = Request::post("/plaatsen");
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    send(app, request.body(Body::from(body)).unwrap()).await
+}
+
+pub async fn post_form(app: &Arc<App>, body: Vec<u8>) -> Answer {
+    post(app, Some("application/x-www-form-urlencoded"), body).await
+}
+
+pub async fn get(app: &Arc<App>, uri: &str) -> Answer {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+pub async fn send(app: &Arc<App>, request: Request<Body>) -> Answer {
+    let response = submit_fn::router(app.clone()).oneshot(request).await.unwrap();
+    answer(response).await
+}
+
+pub async fn answer(response: axum::response::Response) -> Answer {
+    let status = response.status();
+    let header = |name| {
+        response.headers().get(name).map(|v: &header::HeaderValue| v.to_str().unwrap().to_owned())
+    };
+    let location = header(header::LOCATION);
+    let content_type = header(header::CONTENT_TYPE);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer { status, location, content_type, html: String::from_utf8(bytes.to_vec()).unwrap() }
+}
+
+/// Every pending item, through all pages.
+pub async fn all_pending(store: &dyn submit_fn::store::QueueStore) -> Vec<submit_fn::store::QueueItem> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_pending(100, cursor.as_deref()).await.unwrap();
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return items,
+        }
+    }
+}
+
+/// Escapes text the way Tera's HTML autoescape does, to find a kept value in a page.
+pub fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
+}
