@@ -11,5 +11,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 
+# submit-fn's DynamoDB contract tests talk to moto on a free loopback port.
+source scripts/moto.sh
+trap moto_stop EXIT
+
 echo "== cargo test"
 cargo test --all
