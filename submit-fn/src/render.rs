@@ -12,7 +12,8 @@ use tera::{Context, Tera};
 use crate::messages::{PageKind, labels, page_text};
 use crate::rules::SiteRules;
 use crate::submission::{
-    BODY_MAX_CHARS, DISPLAY_NAME_MAX_CHARS, FormValues, ORGANISATION_MAX_CHARS, TITLE_MAX_CHARS, field,
+    BODY_MAX_CHARS, DISPLAY_NAME_MAX_CHARS, FormValues, ORGANISATION_MAX_CHARS, TITLE_MAX_CHARS,
+    field,
 };
 use crate::validate::FieldErrors;
 

@@ -81,20 +81,14 @@ async fn c04_title_newline_is_a_field_error_and_dashes_are_kept() {
 #[tokio::test]
 async fn c05_yaml_like_values_stay_strings() {
     let t = sqlite_app(100);
-    let files = [
-        "form-norway.txt",
-        "form-number-like.txt",
-        "form-date-like.txt",
-        "form-colon-quotes.txt",
-    ];
+    let files =
+        ["form-norway.txt", "form-number-like.txt", "form-date-like.txt", "form-colon-quotes.txt"];
     for file in files {
         assert_eq!(post_case(&t, "C05", file).await.status, StatusCode::SEE_OTHER, "{file}");
     }
     let items = all_pending(&t.store).await;
-    let pairs: Vec<(String, String)> = items
-        .into_iter()
-        .map(|i| (i.submission.title, i.submission.display_name))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        items.into_iter().map(|i| (i.submission.title, i.submission.display_name)).collect();
     for expected in [
         ("no", "yes"),
         ("007", "1e3"),

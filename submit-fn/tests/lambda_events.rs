@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use common::*;
 
 /// Loads an event, maps it onto the product's route and adds the hidden fields.
-fn event(t: &TestApp, case: &str, file: &str, extras: &str) -> lambda_http::Request {
+fn event(case: &str, file: &str, extras: &str) -> lambda_http::Request {
     let text = String::from_utf8(case_bytes(case, file)).unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let encoded = json["isBase64Encoded"].as_bool().unwrap_or(false);
@@ -26,7 +26,6 @@ fn event(t: &TestApp, case: &str, file: &str, extras: &str) -> lambda_http::Requ
         String::from_utf8(plain).unwrap().into()
     };
     let text = json.to_string().replace("/submit\"", "/plaatsen\"");
-    let _ = &t.app;
     lambda_http::request::from_str(&text).unwrap()
 }
 
@@ -42,7 +41,7 @@ async fn c09_base64_and_plain_bodies_store_the_same_submission() {
     let t = sqlite_app(100);
     for file in ["event-function-url-base64.json", "event-function-url-plain.json"] {
         let extras = form_extras(&t.app.secrets);
-        let answer = run(&t, event(&t, "C09", file, &extras)).await;
+        let answer = run(&t, event("C09", file, &extras)).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{file}: {}", answer.html);
     }
     let items = all_pending(&t.store).await;
@@ -50,7 +49,7 @@ async fn c09_base64_and_plain_bodies_store_the_same_submission() {
     assert_eq!(items[0].submission, items[1].submission);
     assert_eq!(items[0].submission.title, "Need help moving a sofa");
 
-    let refused = run(&t, event(&t, "C09", "event-function-url-plain.json", "")).await;
+    let refused = run(&t, event("C09", "event-function-url-plain.json", "")).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(refused.content_type.as_deref(), Some("text/html; charset=utf-8"));
 }
@@ -59,7 +58,7 @@ async fn c09_base64_and_plain_bodies_store_the_same_submission() {
 #[tokio::test]
 async fn c09_html_response_is_returned_as_text() {
     let t = sqlite_app(100);
-    let request = event(&t, "C09", "event-function-url-plain.json", "");
+    let request = event("C09", "event-function-url-plain.json", "");
     let response = submit_fn::lambda::handle(submit_fn::router(t.app.clone()), request).await;
     let response = lambda_http::IntoResponse::into_response(response).await;
     assert!(matches!(response.body(), lambda_http::Body::Text(_)), "{:?}", response.body());
@@ -77,7 +76,7 @@ async fn c09_bad_base64_stores_nothing_and_later_invocations_work() {
     assert!(all_pending(&t.store).await.is_empty());
 
     let extras = form_extras(&t.app.secrets);
-    let answer = run(&t, event(&t, "C09", "event-function-url-base64.json", &extras)).await;
+    let answer = run(&t, event("C09", "event-function-url-base64.json", &extras)).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
 }
 
@@ -94,7 +93,7 @@ async fn c10_every_event_shape_routes_and_redirects_inside_its_stage() {
     ];
     for (file, location) in cases {
         let extras = form_extras(&t.app.secrets);
-        let answer = run(&t, event(&t, "C10", file, &extras)).await;
+        let answer = run(&t, event("C10", file, &extras)).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{file}: {}", answer.html);
         let got = answer.location.unwrap();
         assert!(got.starts_with(location), "{file}: {got}");
@@ -106,7 +105,7 @@ async fn c10_every_event_shape_routes_and_redirects_inside_its_stage() {
 #[tokio::test]
 async fn c10_rerendered_form_action_keeps_the_stage_prefix() {
     let t = sqlite_app(100);
-    let answer = run(&t, event(&t, "C10", "event-rest-v1-stage.json", "")).await;
+    let answer = run(&t, event("C10", "event-rest-v1-stage.json", "")).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(answer.html.contains("action=\"/prod/plaatsen\""), "{}", answer.html);
 }
@@ -119,8 +118,8 @@ async fn c14_retried_event_stores_one_item_with_the_same_confirmation() {
     let extras = form_extras(&t.app.secrets);
     // The case's own submission_id is kept; our extras add a nonce that the first-wins rule
     // ignores, so the case's UUID is the nonce.
-    let first = run(&t, event(&t, "C14", "event-attempt-1.json", &extras)).await;
-    let second = run(&t, event(&t, "C14", "event-attempt-2.json", &extras)).await;
+    let first = run(&t, event("C14", "event-attempt-1.json", &extras)).await;
+    let second = run(&t, event("C14", "event-attempt-2.json", &extras)).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.html);
     assert_eq!(second.status, StatusCode::SEE_OTHER);
     assert_eq!(first.location, second.location);

@@ -126,7 +126,9 @@ pub async fn answer(response: axum::response::Response) -> Answer {
 }
 
 /// Every pending item, through all pages.
-pub async fn all_pending(store: &dyn submit_fn::store::QueueStore) -> Vec<submit_fn::store::QueueItem> {
+pub async fn all_pending(
+    store: &dyn submit_fn::store::QueueStore,
+) -> Vec<submit_fn::store::QueueItem> {
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
