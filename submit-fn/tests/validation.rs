@@ -1,0 +1,113 @@
+//! Every validation rule, driven through `validate` with the cases' site rules.
+
+mod common;
+
+use chrono::NaiveDate;
+use submit_fn::messages::Rule;
+use submit_fn::submission::FormValues;
+use submit_fn::validate::validate;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2030, 3, 1).unwrap()
+}
+
+fn values(overrides: &[(&str, &str)]) -> FormValues {
+    let mut pairs: Vec<(String, String)> =
+        overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let base = [
+        ("title", "Hulp bij boodschappen"),
+        ("kind", "request"),
+        ("category", "moving"),
+        ("municipality", "huizen"),
+        ("body", "Wie kan mij helpen?"),
+        ("display_name", "Anna"),
+        ("email", "anna@example.org"),
+        ("consent", "ja"),
+    ];
+    pairs.extend(base.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    FormValues::from_pairs(pairs)
+}
+
+fn rule(overrides: &[(&str, &str)], field: &str) -> Option<Rule> {
+    validate(&values(overrides), &common::rules(), today()).err().and_then(|e| e.rule_for(field))
+}
+
+// Guards that the base form is valid, so each test below fails for its own reason only.
+#[test]
+fn base_form_is_valid_and_trimmed() {
+    let s = validate(&values(&[("title", "  Hulp \u{a0}")]), &common::rules(), today()).unwrap();
+    assert_eq!(s.title, "Hulp");
+    assert_eq!(s.municipality, "huizen");
+    assert_eq!((s.neighbourhood, s.organisation, s.phone), (None, None, None));
+}
+
+#[test]
+fn required_fields_reject_empty_and_whitespace_only() {
+    for field in ["title", "kind", "category", "municipality", "body", "display_name"] {
+        assert_eq!(rule(&[(field, " \u{a0}\t")], field), Some(Rule::Required), "{field}");
+    }
+}
+
+#[test]
+fn single_line_fields_reject_line_breaks_and_controls() {
+    for (field, value) in
+        [("title", "a\rb"), ("display_name", "a\u{7}b"), ("organisation", "a\u{2028}b")]
+    {
+        assert_eq!(rule(&[(field, value)], field), Some(Rule::SingleLine), "{field}");
+    }
+}
+
+#[test]
+fn limits_count_characters() {
+    assert_eq!(rule(&[("title", &"ø".repeat(120))], "title"), None);
+    assert_eq!(rule(&[("title", &"ø".repeat(121))], "title"), Some(Rule::TooLong));
+    assert_eq!(rule(&[("display_name", &"界".repeat(61))], "display_name"), Some(Rule::TooLong));
+    assert_eq!(rule(&[("organisation", &"🚲".repeat(81))], "organisation"), Some(Rule::TooLong));
+    assert_eq!(rule(&[("body", &"a".repeat(4001))], "body"), Some(Rule::TooLong));
+}
+
+#[test]
+fn choices_must_come_from_site_rules() {
+    assert_eq!(rule(&[("kind", "both")], "kind"), Some(Rule::InvalidChoice));
+    assert_eq!(rule(&[("category", "boodschappen")], "category"), Some(Rule::InvalidChoice));
+    assert_eq!(rule(&[("municipality", "Amsterdam")], "municipality"), Some(Rule::InvalidChoice));
+    assert_eq!(rule(&[("municipality", "HUIZEN")], "municipality"), None);
+    assert_eq!(rule(&[("neighbourhood", "Centrum")], "neighbourhood"), Some(Rule::InvalidChoice));
+    assert_eq!(rule(&[("neighbourhood", "oostermeent")], "neighbourhood"), None);
+}
+
+#[test]
+fn expires_must_be_a_date_from_today_within_max_days() {
+    assert_eq!(rule(&[("expires", "1-3-2030")], "expires"), Some(Rule::InvalidDate));
+    assert_eq!(rule(&[("expires", "2030-02-28")], "expires"), Some(Rule::DateInPast));
+    assert_eq!(rule(&[("expires", "2030-05-30")], "expires"), None);
+    assert_eq!(rule(&[("expires", "2030-05-31")], "expires"), Some(Rule::DateTooFar));
+}
+
+#[test]
+fn contact_needs_a_valid_email_or_phone() {
+    assert_eq!(rule(&[("email", " ")], "email"), Some(Rule::ContactRequired));
+    assert_eq!(rule(&[("email", "anna@"), ("phone", "")], "email"), Some(Rule::InvalidEmail));
+    assert_eq!(rule(&[("email", "anna@localhost")], "email"), Some(Rule::InvalidEmail));
+    assert_eq!(rule(&[("email", ""), ("phone", "06-1234567")], "phone"), Some(Rule::InvalidPhone));
+    assert_eq!(rule(&[("email", ""), ("phone", "+31 (0)6 1234 5678")], "phone"), None);
+    assert_eq!(
+        rule(&[("email", ""), ("phone", "06 12+345678")], "phone"),
+        Some(Rule::InvalidPhone)
+    );
+}
+
+#[test]
+fn consent_is_required() {
+    assert_eq!(rule(&[("consent", "")], "consent"), Some(Rule::ConsentRequired));
+}
+
+#[test]
+fn body_allows_three_links_and_keeps_line_breaks() {
+    let three = "https://a.nl http://b.nl www.c.nl";
+    assert_eq!(rule(&[("body", three)], "body"), None);
+    let four = "https://a.nl http://b.nl www.c.nl https://www.d.nl";
+    assert_eq!(rule(&[("body", four)], "body"), Some(Rule::TooManyLinks));
+    let s = validate(&values(&[("body", "a\r\nb\u{0}")]), &common::rules(), today()).unwrap();
+    assert_eq!(s.body, "a\nb");
+}
