@@ -78,13 +78,18 @@ pub fn validate(
         category,
         municipality: municipality.slug.clone(),
         neighbourhood,
-        recurring: values.is_checked(field::RECURRING),
+        recurring: is_recurring(values.get(field::RECURRING)),
         expires,
         display_name,
         organisation,
         email,
         phone,
     })
+}
+
+/// The theme's form sends `once` or `recurring`; a checkbox sends `ja`/`on`/`yes`.
+fn is_recurring(value: &str) -> bool {
+    matches!(trim(value).to_lowercase().as_str(), "recurring" | "ja" | "on" | "yes" | "true")
 }
 
 /// A one-line text: trimmed, no control characters or line breaks, at most `max` characters.

@@ -111,3 +111,13 @@ fn body_allows_three_links_and_keeps_line_breaks() {
     let s = validate(&values(&[("body", "a\r\nb\u{0}")]), &common::rules(), today()).unwrap();
     assert_eq!(s.body, "a\nb");
 }
+
+// Guards the theme's radio values: `once` is not recurring, `recurring` is.
+#[test]
+fn recurring_follows_the_theme_values() {
+    let once = validate(&values(&[("recurring", "once")]), &common::rules(), today()).unwrap();
+    assert!(!once.recurring);
+    let again =
+        validate(&values(&[("recurring", "recurring")]), &common::rules(), today()).unwrap();
+    assert!(again.recurring);
+}
