@@ -69,9 +69,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let tz = site.map(|s| s.tz).unwrap_or(chrono_tz::Europe::Amsterdam);
     tokio::spawn(rebuild_after_midnight(Arc::clone(&options), tz));
 
-    let app = static_site(&args.out, &base_path);
-    eprintln!("buurtbord is running: open http://127.0.0.1:{port}{base_path} in your browser (Ctrl+C stops it)");
-    axum::serve(listener, app)
+    let site_yaml = std::fs::read_to_string(args.dirs.content.join("site.yaml"))
+        .with_context(|| format!("reading {}", args.dirs.content.join("site.yaml").display()))?;
+    let submissions = submit_fn::local::local_app(&args.data, &site_yaml)
+        .with_context(|| format!("starting the submission function in {}", args.data.display()))?;
+    let app = submit_fn::router(submissions).merge(static_site(&args.out, &base_path));
+    eprintln!(
+        "buurtbord is running: open http://127.0.0.1:{port}{base_path} in your browser (Ctrl+C stops it)"
+    );
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -116,7 +122,8 @@ async fn rebuild_after_midnight(options: Arc<generator::BuildOptions>, tz: chron
             .map(|d| d.and_time(NaiveTime::from_hms_opt(0, 5, 0).expect("valid time")))
             .map(|naive| generator::dates::in_zone(naive, tz));
         let Some(next) = next else { return };
-        let wait = (next.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default();
+        let wait =
+            (next.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(60))).await;
         if let Err(e) = rebuild(&options).await {
             tracing::error!(error = %e, "nightly rebuild failed; the previous site stays online");
