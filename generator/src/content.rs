@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::config::Site;
 use crate::error::ContentError;
+use crate::front_matter;
 use crate::page::{self, Page};
 use crate::post::{self, Post};
 
@@ -50,8 +51,9 @@ pub fn load_with(content_dir: &Path, base_url: Option<&str>) -> Result<Content, 
         }
     }
 
-    check_unique(&posts, |p| &p.id, "id", &mut errors);
-    check_unique(&posts, |p| &p.slug, "slug (URL /bericht/<slug>/)", &mut errors);
+    check_unique(&posts, |p| &p.id, "id", &["id"], &mut errors);
+    let url = "slug (URL /bericht/<slug>/)";
+    check_unique(&posts, |p| &p.slug, url, &["slug", "title"], &mut errors);
     if !errors.is_empty() {
         errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         errors.dedup();
@@ -82,10 +84,13 @@ fn markdown_files(dir: &Path, errors: &mut Vec<ContentError>) -> Vec<PathBuf> {
     files
 }
 
+/// Reports posts that share a value; the error stands on the line of the first of
+/// `keys` that the later file's front matter has, so it reads as `path:line: reason`.
 fn check_unique<'a>(
     posts: &'a [Post],
     key: impl Fn(&'a Post) -> &'a String,
     what: &str,
+    keys: &[&str],
     errors: &mut Vec<ContentError>,
 ) {
     let mut seen: HashMap<&String, &Path> = HashMap::with_capacity(posts.len());
@@ -93,9 +98,18 @@ fn check_unique<'a>(
         if let Some(first) = seen.insert(key(post), &post.source) {
             errors.push(ContentError::new(
                 &post.source,
-                None,
+                line_of(&post.source, keys),
                 format!("{what} `{}` is also used by {}", key(post), first.display()),
             ));
         }
     }
+}
+
+/// The file line of the first of `keys` in the front matter of `path` (read again: this
+/// runs only when a problem across files was found).
+fn line_of(path: &Path, keys: &[&str]) -> Option<usize> {
+    let bytes = std::fs::read(path).ok()?;
+    let text = front_matter::decode(path, &bytes).ok()?;
+    let split = front_matter::split(path, text).ok()?;
+    keys.iter().find_map(|key| front_matter::key_line(split.yaml, key, 1))
 }

@@ -177,7 +177,12 @@ fn validate(
         return Err(errors);
     }
     let date = date.expect("checked above");
-    let default_expiry = date + Duration::days(i64::from(site.config.expiry.default_days));
+    // Calendar days on the site's wall clock: adding 24-hour days to a fixed offset
+    // would end a post placed at 00:30 in summer time on the day before, after October's
+    // clock change.
+    let local = date.with_timezone(&site.tz).naive_local();
+    let days = Duration::days(i64::from(site.config.expiry.default_days));
+    let default_expiry = dates::in_zone(local + days, site.tz);
     Ok(Post {
         id,
         slug,

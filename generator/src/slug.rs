@@ -20,7 +20,7 @@ const RESERVED: &[&str] = &[
 
 /// Turns free text into a slug, or an empty string when nothing usable is left.
 pub fn slugify(text: &str) -> String {
-    let nfc: String = text.nfc().collect();
+    let nfc: String = text.nfc().map(|c| if is_emoji(c) { ' ' } else { c }).collect();
     let ascii = deunicode::deunicode_with_tofu(&nfc, "-").to_lowercase();
     let mut slug = String::with_capacity(ascii.len());
     for c in ascii.chars() {
@@ -31,6 +31,23 @@ pub fn slugify(text: &str) -> String {
         }
     }
     truncate(slug.trim_end_matches('-'), MAX_SLUG_BYTES)
+}
+
+/// True for pictographs and the characters that join and modify them. deunicode spells
+/// emoji out as English words (`🚲` becomes `bike`), which would put words in the URL
+/// that the resident never wrote; they separate words instead.
+fn is_emoji(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x2190..=0x21FF // arrows
+            | 0x2300..=0x23FF // technical symbols: ⌚ ⏰
+            | 0x25A0..=0x27BF // shapes, symbols, dingbats: ☀ ✂ ✅
+            | 0x2900..=0x297F | 0x2B00..=0x2BFF // arrows, stars: ⤴ ⭐
+            | 0x3030 | 0x303D | 0x3297 | 0x3299
+            | 0x200D | 0x20E3 | 0xFE0E | 0xFE0F // joiner, keycap, variation selectors
+            | 0x1F000..=0x1FAFF // pictographs, emoticons, skin tones
+            | 0xE0020..=0xE007F // tag sequences (flags)
+    )
 }
 
 /// A post's slug from its title: the plain slug, or with the id's tail appended when the

@@ -1,0 +1,140 @@
+//! The site as a whole: determinism, the sub-path base URL, and a link checker that
+//! follows every internal link and asset of every page to a file in the output.
+
+use crate::atom::{parse_feed, sitemap_locs};
+use crate::fixture::{Fixture, files_in, post};
+use crate::html::references;
+
+/// A site with posts of both kinds in both municipalities and both categories, some
+/// pages, and page size 2, so every kind of page and link exists.
+fn busy_site() -> Fixture {
+    let mut site = Fixture::new()
+        .page_size(2)
+        .page("over-ons", "Over ons", "Wie we zijn. [Contact](mailto:info@example.org)")
+        .page("hoe-werkt-het", "Hoe werkt het", "Zo werkt het.");
+    let places = ["asby", "huizen"];
+    let categories = ["garden", "moving"];
+    for i in 0..12 {
+        let p = post(&format!("bb{i:02}"))
+            .title(&format!("Bericht nummer {i} – Åsby & co"))
+            .raw("kind", if i % 3 == 0 { "request" } else { "offer" })
+            .set("municipality", places[i % 2])
+            .set("category", categories[(i / 2) % 2])
+            .raw("date", &format!("2025-06-0{}T1{}:00:00+02:00", 1 + i % 5, i % 10))
+            .body(&format!("Tekst {i}.\n\n[Meer info](https://example.org/info?i={i}&x=y)"));
+        site = site.post(p);
+    }
+    site
+}
+
+// Two builds of the same content into different folders are byte-identical, every file.
+#[test]
+fn two_builds_into_different_folders_are_byte_identical() {
+    let site = busy_site();
+    let (a, b) = (site.root().join("a"), site.root().join("b"));
+    generator::build(&site.options(&a)).unwrap();
+    generator::build(&site.options(&b)).unwrap();
+    let (a, b) = (files_in(&a), files_in(&b));
+    assert!(a.len() > 40, "{} files", a.len());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, bytes) in &a {
+        assert!(bytes == &b[path], "{path} differs between builds");
+    }
+}
+
+/// Every reference in every HTML file that is internal to `base` (a path under its
+/// path, or an absolute URL under it), checked to be a file in the output; references
+/// that are neither must be external `https:`/`mailto:` links from content or a
+/// fragment on the same page.
+fn broken_links(site: &Fixture, base: &str) -> Vec<String> {
+    let mut checked = 0;
+    let origin_end = base.find("://").map(|i| i + 3 + base[i + 3..].find('/').unwrap()).unwrap();
+    let (origin, base_path) = base.split_at(origin_end);
+    let mut broken = Vec::new();
+    for (file, page) in site.html_files() {
+        for reference in references(&page) {
+            let path = reference.strip_prefix(origin).unwrap_or(&reference);
+            let path = path.split(['#', '?']).next().unwrap();
+            if let Some(rel) = path.strip_prefix(base_path) {
+                checked += 1;
+                if !site.exists(&format!("/{rel}")) {
+                    broken.push(format!("{file}: {reference}"));
+                }
+            } else if !(reference.starts_with('#') || is_external(&reference, origin)) {
+                broken.push(format!("{file}: {reference} is outside {base}"));
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} internal references were found");
+    broken
+}
+
+/// The links [`busy_site`]'s content itself writes, on another origin than the site's.
+fn is_external(reference: &str, origin: &str) -> bool {
+    !reference.starts_with(origin)
+        && ["https://example.org/info", "mailto:"].iter().any(|e| reference.starts_with(e))
+}
+
+// At the domain root every internal link and asset resolves to a built file.
+#[test]
+fn every_internal_link_resolves_at_the_domain_root() {
+    let site = busy_site().base_url("https://example.net/").build();
+    let broken = broken_links(&site, "https://example.net/");
+    assert_eq!(broken, Vec::<String>::new());
+}
+
+// Under a sub-path every internal link and asset carries the sub-path and resolves.
+#[test]
+fn every_internal_link_resolves_and_carries_the_sub_path() {
+    let site = busy_site().base_url("https://example.net/buurtbord/").build();
+    let broken = broken_links(&site, "https://example.net/buurtbord/");
+    assert_eq!(broken, Vec::<String>::new());
+}
+
+// Under a sub-path the form posts under it, and feeds, sitemap and robots.txt use
+// absolute URLs under it.
+#[test]
+fn sub_path_base_url_reaches_forms_feeds_sitemap_and_robots() {
+    let base = "https://example.net/buurtbord/";
+    let site = busy_site().base_url(base).build();
+
+    let form = site.read("/vraag-hulp/");
+    assert!(form.contains(r#"action="/buurtbord/plaatsen""#), "form action");
+    for (path, xml) in site.feeds() {
+        let feed = parse_feed(&path, &xml);
+        assert_eq!(feed.self_link, format!("{base}{path}"));
+        for entry in feed.entries {
+            assert!(entry.link.starts_with(&format!("{base}bericht/")), "{path}: {}", entry.link);
+        }
+    }
+    let locs = sitemap_locs(&site.read("/sitemap.xml"));
+    assert!(!locs.is_empty() && locs.iter().all(|l| l.starts_with(base)), "{locs:?}");
+    let robots = site.read("/robots.txt");
+    assert!(robots.contains(&format!("Sitemap: {base}sitemap.xml")), "{robots}");
+    assert!(robots.contains("Disallow: /buurtbord/beheer/"), "{robots}");
+}
+
+// The output holds no contact details: no e-mail address outside a mailto link the
+// content itself wrote, and no phone number.
+#[test]
+fn output_has_no_email_or_phone_except_links_written_in_content() {
+    let site = busy_site().build();
+    for (path, bytes) in site.files() {
+        let text = String::from_utf8_lossy(&bytes);
+        for (i, _) in text.match_indices('@') {
+            let before = &text[..i];
+            let word_start = before
+                .rfind(|c: char| !(c.is_alphanumeric() || ".-_+:".contains(c)))
+                .map_or(0, |s| s + 1);
+            let word = &text[word_start..i];
+            let is_css_rule = path.ends_with(".css") && word.is_empty();
+            assert!(is_css_rule || word == "mailto:info", "{path}: address-like `{word}@…`");
+        }
+        // A Dutch number has ten digits from a leading 0, often with one hyphen.
+        for run in text.split(|c: char| !c.is_ascii_digit() && c != '-') {
+            let count = run.chars().filter(char::is_ascii_digit).count();
+            assert!(count != 10 || !run.starts_with('0'), "{path}: phone-like `{run}`");
+        }
+        assert!(!text.contains("+31"), "{path}: phone-like +31");
+    }
+}
