@@ -64,6 +64,24 @@ pub fn load_with(content_dir: &Path, base_url: Option<&str>) -> Result<Content, 
     Ok(Content { site, posts, pages })
 }
 
+/// Only site.yaml and the pages: what rendering a single page needs (the function's form
+/// and confirmation pages), without reading thousands of posts at every cold start.
+pub fn load_site_and_pages(content_dir: &Path) -> Result<Content, Vec<ContentError>> {
+    let site = Site::load(content_dir, None)?;
+    let mut errors = Vec::new();
+    let mut pages = Vec::new();
+    for path in markdown_files(&content_dir.join("pages"), &mut errors) {
+        match page::load(&path) {
+            Ok(page) => pages.push(page),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Content { site, posts: Vec::new(), pages })
+}
+
 /// The `.md` files directly in `dir`, sorted; other files (`.keep`, editor backups) are
 /// ignored. A missing folder counts as empty.
 fn markdown_files(dir: &Path, errors: &mut Vec<ContentError>) -> Vec<PathBuf> {

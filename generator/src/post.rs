@@ -154,10 +154,11 @@ fn validate(
     match municipality {
         None => err("municipality", format!("unknown municipality `{}` (not in site.yaml)", raw.municipality)),
         Some(m) => {
-            if let Some(n) = &neighbourhood {
-                if !m.neighbourhoods.is_empty() && !m.neighbourhoods.iter().any(|k| clean_line(k) == *n) {
-                    err("neighbourhood", format!("`{n}` is not a neighbourhood of {} in site.yaml", m.name));
-                }
+            if let Some(n) = &neighbourhood
+                && !m.neighbourhoods.is_empty()
+                && !m.neighbourhoods.iter().any(|k| clean_line(k) == *n)
+            {
+                err("neighbourhood", format!("`{n}` is not a neighbourhood of {} in site.yaml", m.name));
             }
         }
     }

@@ -21,9 +21,9 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// Loads `content_dir` and `theme_dir`; fails as a build would on bad content.
+    /// Loads site.yaml and the pages of `content_dir` (not the posts) and the theme.
     pub fn load(content_dir: &Path, theme_dir: &Path) -> Result<Renderer, BuildError> {
-        let content = content::load(content_dir).map_err(BuildError::Content)?;
+        let content = content::load_site_and_pages(content_dir).map_err(BuildError::Content)?;
         let theme = Theme::load(theme_dir)?;
         let mut base = Context::new();
         base.insert("site", &views::site_view(&content, &theme.words));

@@ -29,7 +29,7 @@ pub fn render(site: &Site, entries: &[Entry]) -> Vec<(String, String)> {
          <sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
     for (path, _) in &parts {
-        index.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", escape(&site.absolute(path))));
+        index.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", escape(site.absolute(path))));
     }
     index.push_str("</sitemapindex>\n");
     let mut files = vec![("/sitemap.xml".to_string(), index)];
@@ -45,7 +45,7 @@ fn urlset(site: &Site, entries: &[Entry]) -> String {
     );
     for entry in entries {
         xml.push_str("<url><loc>");
-        xml.push_str(&escape(&site.absolute(&entry.path)));
+        xml.push_str(&escape(site.absolute(&entry.path)));
         xml.push_str("</loc>");
         if let Some(lastmod) = &entry.lastmod {
             xml.push_str("<lastmod>");

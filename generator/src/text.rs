@@ -4,9 +4,17 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// NFC-normalises a one-line field, drops every control character and trims it.
+/// NFC-normalises a one-line field and trims it. Line breaks and tabs become a space (a
+/// hand-edited title may wrap); every other control character is dropped.
 pub fn clean_line(s: &str) -> String {
-    let nfc: String = s.nfc().filter(|c| !is_unwanted(*c) && !c.is_control()).collect();
+    let nfc: String = s
+        .nfc()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if is_unwanted(c) || c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
     nfc.trim().to_string()
 }
 
@@ -31,8 +39,8 @@ mod tests {
     }
 
     #[test]
-    fn vertical_tab_and_newline_are_removed_from_a_line() {
-        assert_eq!(clean_line(" a\u{b}b\nc "), "abc");
+    fn vertical_tab_is_removed_and_newline_becomes_a_space() {
+        assert_eq!(clean_line(" a\u{b}b\nc\td "), "ab c d");
     }
 
     #[test]

@@ -48,6 +48,9 @@ impl Theme {
         let mut tera = Tera::new(&glob.to_string_lossy())
             .map_err(|e| BuildError::Theme(format!("{}: {}", dir.display(), chain(&e))))?;
         tera.autoescape_on(vec![".html", ".xml"]);
+        // Tera's default also escapes `/`, which bloats every URL; `&<>"'` is enough for
+        // both HTML text and quoted attributes.
+        tera.set_escape_fn(|s| quick_xml::escape::escape(s).into_owned());
         let words_path = dir.join("theme.yaml");
         let text = std::fs::read_to_string(&words_path).map_err(|e| BuildError::io(&words_path, e))?;
         let words: Words = serde_yaml::from_str(&text)
