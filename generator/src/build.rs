@@ -1,9 +1,10 @@
 //! The build: load and check content, render every page in parallel into a staging
 //! folder, then swap it in. Output depends only on the content, the theme and the build
 //! date (which decides expiry), so two builds of the same content give identical files.
+//! [`Model`] holds everything rendering needs, so the incremental path in [`crate::live`]
+//! renders pages with exactly the same code.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
@@ -52,95 +53,116 @@ pub fn check(content_dir: &Path, theme_dir: &Path) -> Result<Content, BuildError
 
 /// Builds the whole site into `options.out`.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
-    let content = content::load_with(&options.content, options.base_url.as_deref())
-        .map_err(BuildError::Content)?;
-    let theme = Theme::load(&options.theme)?;
-    let total = content.posts.len();
-    let live: Vec<Post> = content.posts.iter().filter(|p| !p.is_expired(options.now)).cloned().collect();
-    tracing::debug!(posts = total, live = live.len(), "content loaded");
-
-    let views: Vec<PostView> =
-        live.par_iter().map(|p| views::post_view(&content.site, &theme, p)).collect();
-    let site_view = views::site_view(&content, &theme.words);
-    let site = Site { content: &content, theme: &theme, live: &live, views, site_view };
-
-    let staging = Staging::new(&options.out)?;
-    let writer = Writer { staging: &staging, files: AtomicUsize::new(0), bytes: AtomicU64::new(0) };
-    site.write_all(&writer)?;
-    copy_static(&theme.static_dir, &writer)?;
-    let (files, bytes) = (writer.files.into_inner(), writer.bytes.into_inner());
-    staging.swap_into()?;
-
-    let report = BuildReport { posts: live.len(), expired: total - live.len(), files, bytes };
-    tracing::info!(posts = report.posts, expired = report.expired, files = report.files, "site built");
+    let model = Model::load(options)?;
+    let (report, _) = model.write_full(&options.out)?;
     Ok(report)
 }
 
-struct Writer<'a> {
-    staging: &'a Staging,
-    files: AtomicUsize,
-    bytes: AtomicU64,
-}
-
-impl Writer<'_> {
-    fn write(&self, path: &str, text: &str) -> Result<(), BuildError> {
-        self.staging.write(&urls::file_of(path), text.as_bytes())?;
-        self.files.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
 /// One page to render.
-enum Job<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Job {
     Home,
     NotFound,
     Form(Kind),
     Post(usize),
     Page(usize),
-    Listing(&'a Listing, usize),
+    /// A listing (index into [`Model::listings`]) and a page number.
+    Listing(usize, usize),
 }
 
-struct Site<'a> {
-    content: &'a Content,
-    theme: &'a Theme,
-    live: &'a [Post],
-    views: Vec<PostView>,
+/// Everything rendering needs, computed once per build (or per change, in `live`).
+pub(crate) struct Model {
+    pub content: Content,
+    pub theme: Theme,
+    pub now: DateTime<FixedOffset>,
+    /// Live posts (not expired), newest first, ties by id.
+    pub live: Vec<Post>,
+    /// One view per live post, in the same order.
+    pub views: Vec<PostView>,
+    pub listings: Vec<Listing>,
     site_view: SiteView,
+    base: Context,
 }
 
-impl Site<'_> {
-    fn write_all(&self, writer: &Writer) -> Result<(), BuildError> {
-        let config = &self.content.site;
-        let listings = listing::listings(config, self.live);
-        let base = self.base_context();
+impl Model {
+    pub fn load(options: &BuildOptions) -> Result<Model, BuildError> {
+        let content = content::load_with(&options.content, options.base_url.as_deref())
+            .map_err(BuildError::Content)?;
+        let theme = Theme::load(&options.theme)?;
+        Ok(Model::new(content, theme, options.now))
+    }
 
-        let mut jobs = vec![Job::Home, Job::NotFound, Job::Form(Kind::Request), Job::Form(Kind::Offer)];
+    pub fn new(content: Content, theme: Theme, now: DateTime<FixedOffset>) -> Model {
+        let live: Vec<Post> =
+            content.posts.iter().filter(|p| !p.is_expired(now)).cloned().collect();
+        let views = live.par_iter().map(|p| views::post_view(&content.site, &theme, p)).collect();
+        let site_view = views::site_view(&content, &theme.words);
+        let mut base = Context::new();
+        base.insert("site", &site_view);
+        base.insert("t", &theme.words);
+        let listings = listing::listings(&content.site, &live);
+        tracing::debug!(posts = content.posts.len(), live = live.len(), "content loaded");
+        Model { content, theme, now, live, views, listings, site_view, base }
+    }
+
+    /// Renders everything into a staging folder and swaps it in at `out`. Returns the
+    /// report and every written file with its bytes' hash, for later incremental updates.
+    pub fn write_full(&self, out: &Path) -> Result<(BuildReport, Vec<(String, u64)>), BuildError> {
+        let staging = Staging::new(out)?;
+        let pages: Vec<(String, String)> =
+            self.all_jobs().par_iter().map(|job| self.render(*job)).collect::<Result<_, _>>()?;
+        let written: Vec<(String, u64, u64)> = pages
+            .into_par_iter()
+            .chain(self.xml_files().into_par_iter())
+            .map(|(path, text)| {
+                let rel = urls::file_of(&path);
+                staging.write(&rel, text.as_bytes())?;
+                Ok((rel, hash(text.as_bytes()), text.len() as u64))
+            })
+            .collect::<Result<_, BuildError>>()?;
+        let (static_files, static_bytes) = copy_static(&self.theme.static_dir, &staging)?;
+        staging.swap_into()?;
+
+        let report = BuildReport {
+            posts: self.live.len(),
+            expired: self.content.posts.len() - self.live.len(),
+            files: written.len() + static_files,
+            bytes: static_bytes + written.iter().map(|(_, _, len)| len).sum::<u64>(),
+        };
+        tracing::info!(
+            posts = report.posts,
+            expired = report.expired,
+            files = report.files,
+            "site built"
+        );
+        let mut hashes: Vec<(String, u64)> =
+            written.into_iter().map(|(rel, h, _)| (rel, h)).collect();
+        hashes.sort();
+        Ok((report, hashes))
+    }
+
+    /// Every page of the site.
+    pub fn all_jobs(&self) -> Vec<Job> {
+        let mut jobs =
+            vec![Job::Home, Job::NotFound, Job::Form(Kind::Request), Job::Form(Kind::Offer)];
         jobs.extend((0..self.live.len()).map(Job::Post));
         jobs.extend((0..self.content.pages.len()).map(Job::Page));
-        for l in &listings {
-            jobs.extend((1..=l.page_count(config.config.page_size)).map(|n| Job::Listing(l, n)));
+        for (i, _) in self.listings.iter().enumerate() {
+            jobs.extend(self.listing_jobs(i));
         }
-        jobs.par_iter().try_for_each(|job| {
-            let (path, html) = self.render(job, &base)?;
-            writer.write(&path, &html)
-        })?;
-
-        self.write_feeds(&listings, writer)?;
-        self.write_sitemap(&listings, writer)?;
-        writer.write(urls::ROBOTS, &sitemap::robots(config))
+        jobs
     }
 
-    fn base_context(&self) -> Context {
-        let mut context = Context::new();
-        context.insert("site", &self.site_view);
-        context.insert("t", &self.theme.words);
-        context
+    /// All pages of listing `i`.
+    pub fn listing_jobs(&self, i: usize) -> impl Iterator<Item = Job> + use<> {
+        let pages = self.listings[i].page_count(self.content.site.config.page_size);
+        (1..=pages).map(move |n| Job::Listing(i, n))
     }
 
-    fn render(&self, job: &Job, base: &Context) -> Result<(String, String), BuildError> {
+    /// Renders one page: its site path and its HTML.
+    pub fn render(&self, job: Job) -> Result<(String, String), BuildError> {
         let site = &self.content.site;
-        let mut context = base.clone();
+        let mut context = self.base.clone();
         let (path, template) = match job {
             Job::Home => {
                 let latest = |kind| -> Vec<&PostView> {
@@ -153,25 +175,30 @@ impl Site<'_> {
             }
             Job::NotFound => (urls::NOT_FOUND.to_string(), "404.html"),
             Job::Form(kind) => {
-                context.insert("form", &FormView::empty(site, *kind));
-                (urls::form(*kind).to_string(), "form.html")
+                context.insert("form", &FormView::empty(site, kind));
+                (urls::form(kind).to_string(), "form.html")
             }
             Job::Post(i) => {
-                context.insert("post", &self.views[*i]);
-                (urls::post(&self.live[*i].slug), "post.html")
+                context.insert("post", &self.views[i]);
+                (urls::post(&self.live[i].slug), "post.html")
             }
             Job::Page(i) => {
-                let page = &self.content.pages[*i];
+                let page = &self.content.pages[i];
                 context.insert("page", &views::page_view(site, page));
                 (urls::page(&page.slug), "page.html")
             }
-            Job::Listing(l, n) => {
+            Job::Listing(i, n) => {
+                let l = &self.listings[i];
                 let size = site.config.page_size;
-                let posts: Vec<&PostView> = l.page(*n, size).iter().map(|i| &self.views[*i]).collect();
+                let posts: Vec<&PostView> =
+                    l.page(n, size).iter().map(|i| &self.views[*i]).collect();
                 context.insert("listing", &self.listing_view(l));
                 context.insert("posts", &posts);
-                context.insert("pagination", &listing::pagination(site, &l.root, *n, l.page_count(size)));
-                (urls::listing_page(&l.root, *n), "listing.html")
+                context.insert(
+                    "pagination",
+                    &listing::pagination(site, &l.root, n, l.page_count(size)),
+                );
+                (urls::listing_page(&l.root, n), "listing.html")
             }
         };
         context.insert("canonical", &site.absolute(&path));
@@ -192,7 +219,15 @@ impl Site<'_> {
         }
     }
 
-    fn write_feeds(&self, listings: &[Listing], writer: &Writer) -> Result<(), BuildError> {
+    /// Feeds, sitemap and robots.txt, as (site path, text).
+    pub fn xml_files(&self) -> Vec<(String, String)> {
+        let mut files = self.feeds();
+        files.extend(self.sitemap());
+        files.push((urls::ROBOTS.to_string(), sitemap::robots(&self.content.site)));
+        files
+    }
+
+    pub fn feeds(&self) -> Vec<(String, String)> {
         let site = &self.content.site;
         let words = &self.theme.words;
         let entries = |indices: &mut dyn Iterator<Item = usize>| -> Vec<(&Post, &PostView)> {
@@ -200,42 +235,42 @@ impl Site<'_> {
         };
         let all = entries(&mut (0..self.live.len()));
         let title = format!("{} – {}", site.config.name, words.feed_all);
-        writer.write(urls::FEED_ALL, &feeds::render(site, &title, urls::FEED_ALL, urls::HOME, &all))?;
-        for l in listings {
+        let mut files = vec![(
+            urls::FEED_ALL.to_string(),
+            feeds::render(site, &title, urls::FEED_ALL, urls::HOME, &all),
+        )];
+        for l in &self.listings {
             let Some(feed) = &l.feed else { continue };
             let name = match (l.kind, l.municipality) {
                 (Some(kind), _) => words.kinds[&kind].many.clone(),
-                (None, Some(m)) => words
-                    .feed_municipality
-                    .replace("{name}", &site.config.municipalities[m].name),
+                (None, Some(m)) => {
+                    words.feed_municipality.replace("{name}", &site.config.municipalities[m].name)
+                }
                 (None, None) => words.feed_all.clone(),
             };
             let title = format!("{} – {name}", site.config.name);
-            let xml = feeds::render(site, &title, feed, &l.root, &entries(&mut l.posts.iter().copied()));
-            writer.write(feed, &xml)?;
+            let xml =
+                feeds::render(site, &title, feed, &l.root, &entries(&mut l.posts.iter().copied()));
+            files.push((feed.clone(), xml));
         }
-        Ok(())
+        files
     }
 
-    fn write_sitemap(&self, listings: &[Listing], writer: &Writer) -> Result<(), BuildError> {
+    pub fn sitemap(&self) -> Vec<(String, String)> {
         let site = &self.content.site;
         let entry = |path: String, lastmod: Option<String>| sitemap::Entry { path, lastmod };
         let mut entries = vec![entry(urls::HOME.into(), None)];
         entries.extend(Kind::ALL.iter().map(|k| entry(urls::form(*k).into(), None)));
         entries.extend(self.content.pages.iter().map(|p| entry(urls::page(&p.slug), None)));
-        for l in listings {
+        for l in &self.listings {
             let pages = l.page_count(site.config.page_size);
             entries.extend((1..=pages).map(|n| entry(urls::listing_page(&l.root, n), None)));
         }
-        entries.extend(self.live.iter().zip(&self.views).map(|(p, v)| {
+        entries.extend(self.live.iter().map(|p| {
             let updated = crate::dates::local(&p.updated, site.tz).to_rfc3339();
-            debug_assert_eq!(v.url, site.link(&urls::post(&p.slug)));
             entry(urls::post(&p.slug), Some(updated))
         }));
-        for (path, xml) in sitemap::render(site, &entries) {
-            writer.write(&path, &xml)?;
-        }
-        Ok(())
+        sitemap::render(site, &entries)
     }
 }
 
@@ -250,20 +285,30 @@ struct ListingView {
     feed_url: Option<String>,
 }
 
-fn copy_static(dir: &Path, writer: &Writer) -> Result<(), BuildError> {
+/// A fast, stable hash of a file's bytes, to skip rewriting files that did not change.
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Copies the theme's static files; returns (files, bytes).
+fn copy_static(dir: &Path, staging: &Staging) -> Result<(usize, u64), BuildError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
         Err(e) => return Err(BuildError::io(dir, e)),
     };
     let mut files: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     files.sort();
+    let (mut count, mut bytes) = (0, 0);
     for path in files.into_iter().filter(|p| p.is_file()) {
-        let bytes = std::fs::read(&path).map_err(|e| BuildError::io(&path, e))?;
+        let data = std::fs::read(&path).map_err(|e| BuildError::io(&path, e))?;
         let name = path.file_name().expect("a file has a name").to_string_lossy();
-        writer.staging.write(&format!("static/{name}"), &bytes)?;
-        writer.files.fetch_add(1, Ordering::Relaxed);
-        writer.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        staging.write(&format!("static/{name}"), &data)?;
+        count += 1;
+        bytes += data.len() as u64;
     }
-    Ok(())
+    Ok((count, bytes))
 }

@@ -91,15 +91,22 @@ impl Site {
     }
 
     /// Parses `text` as the content of `path`; every problem found is returned.
-    pub fn parse(path: &Path, text: &str, base_url: Option<&str>) -> Result<Site, Vec<ContentError>> {
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        base_url: Option<&str>,
+    ) -> Result<Site, Vec<ContentError>> {
         let mut config: SiteConfig =
             serde_yaml::from_str(text).map_err(|e| vec![yaml_error(path, &e, 0)])?;
-        if let Some(url) = base_url.map(str::to_string).or_else(|| std::env::var("BUURTBORD_BASE_URL").ok()) {
+        if let Some(url) =
+            base_url.map(str::to_string).or_else(|| std::env::var("BUURTBORD_BASE_URL").ok())
+        {
             config.base_url = url;
         }
         let mut errors = Vec::new();
         let at = |key: &str| key_line(text, key, 0);
-        let mut err = |key: &str, reason: String| errors.push(ContentError::new(path, at(key), reason));
+        let mut err =
+            |key: &str, reason: String| errors.push(ContentError::new(path, at(key), reason));
 
         let tz: Tz = config.time_zone.parse().unwrap_or_else(|_| {
             err("time_zone", format!("unknown time zone `{}`", config.time_zone));
@@ -151,7 +158,10 @@ impl Site {
 
     /// The municipality a post names, by slug or by name (after NFC, ignoring case).
     pub fn municipality(&self, key: &str) -> Option<&Municipality> {
-        let i = self.municipality_by_key.get(key).or_else(|| self.municipality_by_key.get(&fold(key)))?;
+        let i = self
+            .municipality_by_key
+            .get(key)
+            .or_else(|| self.municipality_by_key.get(&fold(key)))?;
         Some(&self.config.municipalities[*i])
     }
 

@@ -30,9 +30,7 @@ pub fn parse(value: &str, tz: Tz, edge: DayEdge) -> Result<DateTime<FixedOffset>
         };
         return Ok(in_zone(date.and_time(time), tz));
     }
-    Err(format!(
-        "`{value}` is not a date: write 2026-11-20 or 2026-11-20T10:15:00+01:00"
-    ))
+    Err(format!("`{value}` is not a date: write 2026-11-20 or 2026-11-20T10:15:00+01:00"))
 }
 
 /// A wall-clock time in `tz` as a fixed-offset instant. In the autumn's repeated hour

@@ -34,7 +34,10 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, ContentError> 
     let mut offset = yaml_start;
     for line in lines {
         if is_fence(line) {
-            return Ok(Split { yaml: &text[yaml_start..offset], body: &text[offset + line.len()..] });
+            return Ok(Split {
+                yaml: &text[yaml_start..offset],
+                body: &text[offset + line.len()..],
+            });
         }
         offset += line.len();
     }

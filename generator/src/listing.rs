@@ -22,6 +22,15 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// True if `post` belongs on this listing.
+    pub fn accepts(&self, site: &Site, post: &Post) -> bool {
+        self.kind.is_none_or(|k| k == post.kind)
+            && self
+                .municipality
+                .is_none_or(|i| site.config.municipalities[i].slug == post.municipality)
+            && self.category.is_none_or(|i| site.config.categories[i].slug == post.category)
+    }
+
     /// Number of pages: at least one, so an empty listing still has its page.
     pub fn page_count(&self, page_size: usize) -> usize {
         self.posts.len().div_ceil(page_size).max(1)
@@ -67,7 +76,14 @@ pub fn listings(site: &Site, posts: &[Post]) -> Vec<Listing> {
                 feed: None,
             });
         }
-        all.push(Listing { root, kind: None, municipality: Some(i), category: None, posts: posts_here, feed });
+        all.push(Listing {
+            root,
+            kind: None,
+            municipality: Some(i),
+            category: None,
+            posts: posts_here,
+            feed,
+        });
     }
     for (i, c) in site.config.categories.iter().enumerate() {
         all.push(Listing {

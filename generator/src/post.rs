@@ -65,6 +65,46 @@ pub struct FrontMatter {
     pub organisation: Option<String>,
 }
 
+/// Fields written without quotes: typed values in a fixed format (RFC 3339 dates,
+/// booleans). Every other value is a resident's text and is always double-quoted.
+const TYPED_FIELDS: [&str; 4] = ["date", "updated", "expires", "recurring"];
+
+impl FrontMatter {
+    /// The complete content file: front matter, then `body`. Values are serialised by
+    /// serde; each text value becomes a JSON string, which is a double-quoted YAML scalar
+    /// that YAML 1.1 and 1.2 readers both read back as the same string. (serde_yaml alone
+    /// leaves `no`, `on`, `12:30` or `2024-12-19` unquoted, which YAML 1.1 reads as a
+    /// boolean, number or date.)
+    pub fn to_file(&self, body: &str) -> String {
+        let mapping = match serde_yaml::to_value(self) {
+            Ok(serde_yaml::Value::Mapping(m)) => m,
+            _ => unreachable!("front matter serialises to a mapping"),
+        };
+        let mut text = String::from("---\n");
+        for (key, value) in &mapping {
+            let key = key.as_str().expect("field names are strings");
+            let value = match value {
+                serde_yaml::Value::Bool(b) => b.to_string(),
+                serde_yaml::Value::String(s) if TYPED_FIELDS.contains(&key) => s.clone(),
+                serde_yaml::Value::String(s) => {
+                    serde_json::to_string(s).expect("a string always serialises")
+                }
+                other => unreachable!("front matter field {key} is {other:?}"),
+            };
+            text.push_str(key);
+            text.push_str(": ");
+            text.push_str(&value);
+            text.push('\n');
+        }
+        text.push_str("---\n");
+        text.push_str(body);
+        if !body.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    }
+}
+
 /// A validated post, ready for rendering.
 #[derive(Debug, Clone)]
 pub struct Post {
@@ -101,7 +141,8 @@ pub fn load(site: &Site, path: &Path) -> Result<Post, Vec<ContentError>> {
         .map_err(|e| vec![ContentError::new(path, None, format!("cannot read: {e}"))])?;
     let text = front_matter::decode(path, &bytes).map_err(|e| vec![e])?;
     let split = front_matter::split(path, text).map_err(|e| vec![e])?;
-    let raw: FrontMatter = serde_yaml::from_str(split.yaml).map_err(|e| vec![yaml_error(path, &e, 1)])?;
+    let raw: FrontMatter =
+        serde_yaml::from_str(split.yaml).map_err(|e| vec![yaml_error(path, &e, 1)])?;
     validate(site, path, split.yaml, raw, split.body)
 }
 
@@ -139,7 +180,10 @@ fn validate(
     let slug = match raw.slug.as_deref().map(str::trim) {
         Some(s) if slug::is_valid(s) && !slug::is_reserved(s) => s.to_string(),
         Some(s) => {
-            err("slug", format!("slug `{s}` must be [a-z0-9-], at most 80 bytes, not a reserved word"));
+            err(
+                "slug",
+                format!("slug `{s}` must be [a-z0-9-], at most 80 bytes, not a reserved word"),
+            );
             String::new()
         }
         None => slug::post_slug(&title, &id),
@@ -152,13 +196,19 @@ fn validate(
     let municipality = site.municipality(&clean_line(&raw.municipality));
     let neighbourhood = raw.neighbourhood.as_deref().map(clean_line).filter(|n| !n.is_empty());
     match municipality {
-        None => err("municipality", format!("unknown municipality `{}` (not in site.yaml)", raw.municipality)),
+        None => err(
+            "municipality",
+            format!("unknown municipality `{}` (not in site.yaml)", raw.municipality),
+        ),
         Some(m) => {
             if let Some(n) = &neighbourhood
                 && !m.neighbourhoods.is_empty()
                 && !m.neighbourhoods.iter().any(|k| clean_line(k) == *n)
             {
-                err("neighbourhood", format!("`{n}` is not a neighbourhood of {} in site.yaml", m.name));
+                err(
+                    "neighbourhood",
+                    format!("`{n}` is not a neighbourhood of {} in site.yaml", m.name),
+                );
             }
         }
     }
@@ -201,4 +251,60 @@ fn validate(
         body: clean_block(body),
         source: path.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn front(title: &str) -> FrontMatter {
+        FrontMatter {
+            id: "01JX00000000000000000000E5".into(),
+            slug: Some("x".into()),
+            title: title.into(),
+            kind: Kind::Offer,
+            category: "garden".into(),
+            municipality: "asby".into(),
+            neighbourhood: None,
+            recurring: true,
+            date: "2025-06-01T00:30:00+02:00".into(),
+            updated: None,
+            expires: Some("2025-06-30T23:59:59+02:00".into()),
+            display_name: title.into(),
+            organisation: None,
+        }
+    }
+
+    #[test]
+    fn c05_every_adversarial_title_round_trips_through_the_writer() {
+        let titles = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/cases/C05/titles.txt"
+        ))
+        .expect("handed case C05 is readable");
+        for title in titles.lines().chain([
+            "Garage clear-out --- everything must go",
+            "🚲 \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}",
+        ]) {
+            let fm = front(title);
+            let file = fm.to_file("Body.\n\n---\ntitle: not metadata\n---\n");
+            let split = crate::front_matter::split(Path::new("x.md"), &file).unwrap();
+            let back: FrontMatter = serde_yaml::from_str(split.yaml).unwrap();
+            assert_eq!(back, fm, "{title:?} in\n{file}");
+            assert!(file.lines().any(|l| l.starts_with("title: \"")), "{file}");
+        }
+    }
+
+    #[test]
+    fn c04_a_newline_in_a_title_cannot_become_a_key() {
+        let file = front("x\n---\ntitle: Hijacked").to_file("b");
+        assert_eq!(file.matches("\ntitle:").count(), 1, "{file}");
+        assert_eq!(file.lines().filter(|l| *l == "---").count(), 2, "{file}");
+    }
+
+    #[test]
+    fn c01_emoji_are_written_as_literal_utf8() {
+        let file = front("Fiets 🚲 hulp").to_file("b");
+        assert!(file.contains("Fiets 🚲 hulp") && !file.contains("\\u"), "{file}");
+    }
 }

@@ -52,7 +52,8 @@ impl Theme {
         // both HTML text and quoted attributes.
         tera.set_escape_fn(|s| quick_xml::escape::escape(s).into_owned());
         let words_path = dir.join("theme.yaml");
-        let text = std::fs::read_to_string(&words_path).map_err(|e| BuildError::io(&words_path, e))?;
+        let text =
+            std::fs::read_to_string(&words_path).map_err(|e| BuildError::io(&words_path, e))?;
         let words: Words = serde_yaml::from_str(&text)
             .map_err(|e| BuildError::Theme(format!("{}: {e}", words_path.display())))?;
         if words.months.len() != 12 || words.kinds.len() != 2 {

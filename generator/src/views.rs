@@ -123,7 +123,9 @@ pub fn site_view(content: &Content, words: &Words) -> SiteView {
         static_url: site.link("/static/"),
         feed_url: site.link(urls::FEED_ALL),
         submission_endpoint: submission_endpoint(site),
-        municipalities: (0..site.config.municipalities.len()).map(|i| municipality(site, i)).collect(),
+        municipalities: (0..site.config.municipalities.len())
+            .map(|i| municipality(site, i))
+            .collect(),
         categories: site.config.categories.iter().map(|c| category(site, &c.slug)).collect(),
         kinds: Kind::ALL.iter().map(|k| kind(site, words, *k)).collect(),
         menu: menu
