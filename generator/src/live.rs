@@ -129,10 +129,10 @@ impl LiveSite {
             let i = model.live.iter().position(|p| p.id == post.id).expect("just inserted");
             jobs.push(Job::Post(i));
         }
-        if let Some(old) = &old {
-            if new.as_ref().is_none_or(|n| n.slug != old.slug) {
-                stale.push(urls::post(&old.slug));
-            }
+        if let Some(old) = &old
+            && new.as_ref().is_none_or(|n| n.slug != old.slug)
+        {
+            stale.push(urls::post(&old.slug));
         }
 
         let model = &self.model;
