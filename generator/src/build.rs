@@ -79,6 +79,8 @@ pub(crate) struct Model {
     pub live: Vec<Post>,
     /// One view per live post, in the same order.
     pub views: Vec<PostView>,
+    /// Each live post's listing card, rendered once and reused on every listing page.
+    pub cards: Vec<String>,
     pub listings: Vec<Listing>,
     site_view: SiteView,
     base: Context,
@@ -86,31 +88,43 @@ pub(crate) struct Model {
 
 impl Model {
     pub fn load(options: &BuildOptions) -> Result<Model, BuildError> {
+        let started = std::time::Instant::now();
         let content = content::load_with(&options.content, options.base_url.as_deref())
             .map_err(BuildError::Content)?;
         let theme = Theme::load(&options.theme)?;
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "content and theme loaded");
         Ok(Model::new(content, theme, options.now))
     }
 
     pub fn new(content: Content, theme: Theme, now: DateTime<FixedOffset>) -> Model {
         let live: Vec<Post> =
             content.posts.iter().filter(|p| !p.is_expired(now)).cloned().collect();
-        let views = live.par_iter().map(|p| views::post_view(&content.site, &theme, p)).collect();
+        let started = std::time::Instant::now();
+        let views: Vec<PostView> =
+            live.par_iter().map(|p| views::post_view(&content.site, &theme, p)).collect();
+        let cards = views.par_iter().map(|v| render_card(&theme, v)).collect();
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "posts and cards rendered");
         let site_view = views::site_view(&content, &theme.words);
         let mut base = Context::new();
         base.insert("site", &site_view);
         base.insert("t", &theme.words);
         let listings = listing::listings(&content.site, &live);
-        tracing::debug!(posts = content.posts.len(), live = live.len(), "content loaded");
-        Model { content, theme, now, live, views, listings, site_view, base }
+        tracing::debug!(posts = content.posts.len(), live = live.len(), "views prepared");
+        Model { content, theme, now, live, views, cards, listings, site_view, base }
     }
 
     /// Renders everything into a staging folder and swaps it in at `out`. Returns the
     /// report and every written file with its bytes' hash, for later incremental updates.
     pub fn write_full(&self, out: &Path) -> Result<(BuildReport, Vec<(String, u64)>), BuildError> {
+        let started = std::time::Instant::now();
         let staging = Staging::new(out)?;
         let pages: Vec<(String, String)> =
             self.all_jobs().par_iter().map(|job| self.render(*job)).collect::<Result<_, _>>()?;
+        tracing::debug!(
+            pages = pages.len(),
+            elapsed_ms = started.elapsed().as_millis(),
+            "pages rendered"
+        );
         let written: Vec<(String, u64, u64)> = pages
             .into_par_iter()
             .chain(self.xml_files().into_par_iter())
@@ -121,6 +135,7 @@ impl Model {
             })
             .collect::<Result<_, BuildError>>()?;
         let (static_files, static_bytes) = copy_static(&self.theme.static_dir, &staging)?;
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "files written");
         staging.swap_into()?;
 
         let report = BuildReport {
@@ -190,10 +205,10 @@ impl Model {
             Job::Listing(i, n) => {
                 let l = &self.listings[i];
                 let size = site.config.page_size;
-                let posts: Vec<&PostView> =
-                    l.page(n, size).iter().map(|i| &self.views[*i]).collect();
+                let cards: Vec<&str> =
+                    l.page(n, size).iter().map(|i| self.cards[*i].as_str()).collect();
                 context.insert("listing", &self.listing_view(l));
-                context.insert("posts", &posts);
+                context.insert("cards", &cards);
                 context.insert(
                     "pagination",
                     &listing::pagination(site, &l.root, n, l.page_count(size)),
@@ -283,6 +298,15 @@ struct ListingView {
     municipality: Option<views::MunicipalityView>,
     category: Option<views::CategoryView>,
     feed_url: Option<String>,
+}
+
+/// A post's card for listings. Rendering fails only on a broken theme, which the first
+/// page render reports with Tera's full message; the card then stays empty.
+pub(crate) fn render_card(theme: &Theme, view: &PostView) -> String {
+    let mut context = Context::new();
+    context.insert("post", view);
+    context.insert("card_level", &2);
+    theme.render("card.html", &context).unwrap_or_default()
 }
 
 /// A fast, stable hash of a file's bytes, to skip rewriting files that did not change.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
 
-use crate::build::{BuildOptions, BuildReport, Job, Model, hash};
+use crate::build::{BuildOptions, BuildReport, Job, Model, hash, render_card};
 use crate::config::Site;
 use crate::error::{BuildError, ContentError};
 use crate::post::{self, Post};
@@ -95,6 +95,7 @@ impl LiveSite {
         if let Some(j) = self.model.live.iter().position(|p| p.id == id) {
             self.model.live.remove(j);
             self.model.views.remove(j);
+            self.model.cards.remove(j);
         }
         Some(old)
     }
@@ -106,7 +107,9 @@ impl LiveSite {
         if let Some(post) = &new {
             let at = model.live.partition_point(|p| newer_first(p, post));
             model.live.insert(at, post.clone());
-            model.views.insert(at, views::post_view(&model.content.site, &model.theme, post));
+            let view = views::post_view(&model.content.site, &model.theme, post);
+            model.cards.insert(at, render_card(&model.theme, &view));
+            model.views.insert(at, view);
         }
         let size = model.content.site.config.page_size;
         let touched = |l: &crate::listing::Listing, site: &Site| {

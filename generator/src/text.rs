@@ -2,13 +2,23 @@
 //! on a Mac (NFD) and on a phone (NFC) is the same text, and removal of control
 //! characters that XML cannot carry and that no resident meant to type.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// `s` in NFC; text that is already NFC (nearly all of it) is not copied.
+fn nfc(s: &str) -> Cow<'_, str> {
+    match is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(s),
+        _ => Cow::Owned(s.nfc().collect()),
+    }
+}
 
 /// NFC-normalises a one-line field and trims it. Line breaks and tabs become a space (a
 /// hand-edited title may wrap); every other control character is dropped.
 pub fn clean_line(s: &str) -> String {
-    let nfc: String = s
-        .nfc()
+    let nfc: String = nfc(s)
+        .chars()
         .filter_map(|c| match c {
             '\t' | '\n' | '\r' => Some(' '),
             c if is_unwanted(c) || c.is_control() => None,
@@ -21,7 +31,10 @@ pub fn clean_line(s: &str) -> String {
 /// NFC-normalises a multi-line text, keeping line breaks and tabs but dropping the
 /// other control characters (they are invalid in XML 1.0 and so would break the feeds).
 pub fn clean_block(s: &str) -> String {
-    s.nfc().filter(|c| matches!(c, '\n' | '\t') || !(is_unwanted(*c) || c.is_control())).collect()
+    nfc(s)
+        .chars()
+        .filter(|c| matches!(c, '\n' | '\t') || !(is_unwanted(*c) || c.is_control()))
+        .collect()
 }
 
 /// Characters that are not controls in Unicode's sense but are still illegal in XML.
