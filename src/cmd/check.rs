@@ -18,7 +18,11 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     match generator::check(&args.dirs.content, &args.dirs.theme) {
         Ok(content) => {
-            eprintln!("content is fine: {} posts, {} pages", content.posts.len(), content.pages.len());
+            eprintln!(
+                "content is fine: {} posts, {} pages",
+                content.posts.len(),
+                content.pages.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => super::report(e),
