@@ -3,9 +3,15 @@
 //! the listings it is on and the pages it shifts, the home page, feeds and sitemap).
 //! Each file is replaced atomically, and only when its bytes changed; the result is
 //! byte-identical to a full build of the same content.
+//!
+//! Invariant: the model never drops a post that is in `posts/`. Another process (the CLI
+//! approving while `buurtbord serve` runs) may add or change files there, so every update
+//! first compares the folder with what this site last saw and reloads fully on a difference.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
@@ -16,16 +22,24 @@ use crate::error::{BuildError, ContentError};
 use crate::post::{self, Post};
 use crate::{urls, views};
 
-/// What one incremental update did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What one update did. Paths are relative to the output folder (`bericht/x/index.html`),
+/// sorted, so a cloud publisher can upload and delete exactly these files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpdateReport {
     /// Pages and XML files rendered.
     pub rendered: usize,
     /// Files whose bytes changed and were rewritten.
-    pub written: usize,
+    pub written: Vec<String>,
     /// Files removed (a withdrawn post's page, a listing page that no longer exists).
-    pub removed: usize,
+    pub removed: Vec<String>,
+    /// True if `posts/` had been changed by someone else, so the whole site was reloaded
+    /// and rebuilt instead of updated; `written` and `removed` still list only the files
+    /// whose bytes differ from before.
+    pub reloaded: bool,
 }
+
+/// Each `.md` file in `posts/` by name, with its size and modification time.
+type PostsSeen = HashMap<OsString, (u64, Option<SystemTime>)>;
 
 /// A built site that can be updated one post at a time.
 pub struct LiveSite {
@@ -33,18 +47,26 @@ pub struct LiveSite {
     options: BuildOptions,
     /// Hash of every file the generator wrote, by path relative to the output folder.
     hashes: HashMap<String, u64>,
+    /// `posts/` as this site last saw it; `None` after a failed update, which forces the
+    /// next update to reload, since the model may then be ahead of the files written.
+    seen: Option<PostsSeen>,
 }
 
 impl LiveSite {
     /// Builds the whole site into `options.out` and keeps it in memory.
     pub fn open(options: BuildOptions) -> Result<(LiveSite, BuildReport), BuildError> {
+        // Looked at before loading: a file that changes during the load then differs from
+        // what was seen, and the next update reloads instead of missing it.
+        let seen = posts_seen(&options.content.join("posts"))?;
         let model = Model::load(&options)?;
         let (report, hashes) = model.write_full(&options.out)?;
-        Ok((LiveSite { model, options, hashes: hashes.into_iter().collect() }, report))
+        let hashes = hashes.into_iter().collect();
+        Ok((LiveSite { model, options, hashes, seen: Some(seen) }, report))
     }
 
     /// Reads everything again and rebuilds the whole site at `now` (the daily run that
-    /// removes expired posts, or after a hand edit of the content folder).
+    /// removes expired posts, or after a hand edit of the content folder). On an error the
+    /// site in memory and on disk stay as they were.
     pub fn rebuild(&mut self, now: DateTime<FixedOffset>) -> Result<BuildReport, BuildError> {
         let options = BuildOptions { now, ..self.options.clone() };
         let (live, report) = LiveSite::open(options)?;
@@ -62,29 +84,108 @@ impl LiveSite {
         &self.options.out
     }
 
-    /// Reads the post at `path` (new or changed) and publishes it.
-    pub fn upsert_post(&mut self, path: &Path) -> Result<UpdateReport, BuildError> {
-        let post = post::load(self.site(), path).map_err(BuildError::Content)?;
+    /// The content folder.
+    pub fn content_dir(&self) -> &Path {
+        &self.options.content
+    }
+
+    /// True if a live (published, not expired) post has this id.
+    pub fn is_live(&self, id: &str) -> bool {
+        self.model.live.iter().any(|p| p.id == id)
+    }
+
+    /// Checks `text` as the post file at `path` without changing anything: valid front
+    /// matter for this site, and a slug no other post uses. What this accepts,
+    /// [`LiveSite::upsert_post`] publishes.
+    pub fn check_post(&self, path: &Path, text: &str) -> Result<Post, BuildError> {
+        let post = post::parse(self.site(), path, text).map_err(BuildError::Content)?;
         if let Some(other) =
             self.model.content.posts.iter().find(|p| p.slug == post.slug && p.id != post.id)
         {
             let reason = format!("slug `{}` is also used by {}", post.slug, other.source.display());
             return Err(BuildError::Content(vec![ContentError::new(path, None, reason)]));
         }
+        Ok(post)
+    }
+
+    /// Reads the post at `path` (new or changed) and publishes it.
+    pub fn upsert_post(&mut self, path: &Path) -> Result<UpdateReport, BuildError> {
+        let bytes = std::fs::read(path).map_err(|e| BuildError::io(path, e))?;
+        let text =
+            crate::front_matter::decode(path, &bytes).map_err(|e| BuildError::Content(vec![e]))?;
+        let post = self.check_post(path, text)?;
+        let Some(now_seen) = self.unchanged_elsewhere(path.file_name())? else {
+            return self.reload();
+        };
         let old = self.take(&post.id);
         let posts = &mut self.model.content.posts;
         let at = posts.partition_point(|p| newer_first(p, &post));
         posts.insert(at, post.clone());
-        self.apply(old, Some(post))
+        let result = self.apply(old, Some(post));
+        self.finish(result, now_seen)
     }
 
-    /// Removes the post with `id` from the site (withdrawn, helped, taken offline).
+    /// Removes the post with `id` from the site (withdrawn, helped, taken offline). Its
+    /// content file should already be gone, or a later full build publishes it again.
     pub fn remove_post(&mut self, id: &str) -> Result<UpdateReport, BuildError> {
+        let known = self.model.content.posts.iter().find(|p| p.id == id);
+        let file = known.and_then(|p| p.source.file_name()).map(OsStr::to_os_string);
+        let file = file.unwrap_or_else(|| format!("{id}.md").into());
+        let Some(now_seen) = self.unchanged_elsewhere(Some(&file))? else {
+            return self.reload();
+        };
         let old = self.take(id);
         if old.is_none() {
+            self.seen = Some(now_seen);
             return Ok(UpdateReport::default());
         }
-        self.apply(old, None)
+        let result = self.apply(old, None);
+        self.finish(result, now_seen)
+    }
+
+    /// Looks at `posts/` again. Returns what is there now if, apart from `own` (the file
+    /// the caller just wrote or removed), it is what this site last saw; `None` if someone
+    /// else changed it.
+    ///
+    /// A listing with each file's size and mtime, not the folder's mtime: the folder's
+    /// mtime also moves for the caller's own file, so it cannot tell the two apart, and it
+    /// misses a file rewritten in place. Listing 10,000 files costs a few milliseconds.
+    fn unchanged_elsewhere(&self, own: Option<&OsStr>) -> Result<Option<PostsSeen>, BuildError> {
+        let now = posts_seen(&self.options.content.join("posts"))?;
+        let Some(seen) = &self.seen else { return Ok(None) };
+        let others = |m: &PostsSeen| m.len() - usize::from(own.is_some_and(|f| m.contains_key(f)));
+        let same = others(seen) == others(&now)
+            && now.iter().all(|(name, state)| {
+                Some(name.as_os_str()) == own || seen.get(name) == Some(state)
+            });
+        Ok(same.then_some(now))
+    }
+
+    /// Rebuilds everything from the content folder, after someone else changed it.
+    fn reload(&mut self) -> Result<UpdateReport, BuildError> {
+        tracing::info!("posts folder changed elsewhere, reloading the whole site");
+        let (live, _) = LiveSite::open(self.options.clone())?;
+        let before = std::mem::replace(self, live);
+        let mut written: Vec<String> = (self.hashes.iter())
+            .filter(|(rel, h)| before.hashes.get(*rel) != Some(h))
+            .map(|(rel, _)| rel.clone())
+            .collect();
+        let mut removed: Vec<String> =
+            before.hashes.keys().filter(|rel| !self.hashes.contains_key(*rel)).cloned().collect();
+        written.sort();
+        removed.sort();
+        Ok(UpdateReport { rendered: self.hashes.len(), written, removed, reloaded: true })
+    }
+
+    /// Records what `posts/` held once an update succeeded; after a failure nothing is
+    /// recorded, so the next update reloads.
+    fn finish(
+        &mut self,
+        result: Result<UpdateReport, BuildError>,
+        now_seen: PostsSeen,
+    ) -> Result<UpdateReport, BuildError> {
+        self.seen = result.is_ok().then_some(now_seen);
+        result
     }
 
     /// Takes the post with `id` out of the model, returning it.
@@ -143,40 +244,51 @@ impl LiveSite {
             jobs.par_iter().map(|job| model.render(*job)).collect::<Result<_, _>>()?;
         files.extend(model.feeds());
         files.extend(model.sitemap());
-        let mut report = UpdateReport { rendered: files.len(), ..UpdateReport::default() };
-        report.written = self.write_changed(files)?;
-        report.removed = self.remove_files(&stale)?;
-        tracing::info!(
-            rendered = report.rendered,
-            written = report.written,
-            removed = report.removed,
-            "site updated"
-        );
-        Ok(report)
+        let rendered = files.len();
+        let written = self.write_changed(files)?;
+        let removed = self.remove_files(&stale)?;
+        tracing::info!(rendered, written = written.len(), removed = removed.len(), "site updated");
+        Ok(UpdateReport { rendered, written, removed, reloaded: false })
     }
 
-    fn write_changed(&mut self, files: Vec<(String, String)>) -> Result<usize, BuildError> {
+    /// Writes the files whose bytes changed; returns their paths. Every new file is first
+    /// written beside its target and only then are all renamed into place, so a failed
+    /// write (disk full, a path taken) leaves the site online exactly as it was.
+    fn write_changed(&mut self, files: Vec<(String, String)>) -> Result<Vec<String>, BuildError> {
         let out = self.options.out.clone();
-        let changed: Vec<(String, u64, String)> = files
+        let mut changed: Vec<(String, u64, String)> = files
             .into_iter()
             .map(|(path, text)| (urls::file_of(&path), hash(text.as_bytes()), text))
             .filter(|(rel, h, _)| self.hashes.get(rel) != Some(h))
             .collect();
-        changed
+        changed.sort_by(|a, b| a.0.cmp(&b.0));
+        let staged: Vec<Result<PathBuf, BuildError>> = changed
             .par_iter()
-            .try_for_each(|(rel, _, text)| write_atomic(&out.join(rel), text.as_bytes()))?;
-        let count = changed.len();
+            .map(|(rel, _, text)| stage(&out.join(rel), text.as_bytes()))
+            .collect();
+        if staged.iter().any(Result::is_err) {
+            for tmp in staged.iter().flatten() {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(staged.into_iter().find_map(Result::err).expect("one failed"));
+        }
+        for ((rel, _, _), tmp) in changed.iter().zip(staged.into_iter().flatten()) {
+            let path = out.join(rel);
+            std::fs::rename(&tmp, &path).map_err(|e| BuildError::io(&path, e))?;
+        }
+        let paths = changed.iter().map(|(rel, _, _)| rel.clone()).collect();
         self.hashes.extend(changed.into_iter().map(|(rel, h, _)| (rel, h)));
-        Ok(count)
+        Ok(paths)
     }
 
-    fn remove_files(&mut self, paths: &[String]) -> Result<usize, BuildError> {
-        let mut removed = 0;
+    /// Removes the files at these site paths; returns the ones that existed.
+    fn remove_files(&mut self, paths: &[String]) -> Result<Vec<String>, BuildError> {
+        let mut removed = Vec::new();
         for path in paths {
             let rel = urls::file_of(path);
             let file = self.options.out.join(&rel);
             match std::fs::remove_file(&file) {
-                Ok(()) => removed += 1,
+                Ok(()) => removed.push(rel.clone()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(BuildError::io(&file, e)),
             }
@@ -185,6 +297,7 @@ impl LiveSite {
             }
             self.hashes.remove(&rel);
         }
+        removed.sort();
         Ok(removed)
     }
 }
@@ -194,13 +307,34 @@ fn newer_first(a: &Post, b: &Post) -> bool {
     (std::cmp::Reverse(a.date), &a.id) < (std::cmp::Reverse(b.date), &b.id)
 }
 
-/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, so a
-/// reader never sees half a page.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+/// Writes `bytes` to a temporary file beside `path` and returns it, for a rename over
+/// `path` once every file of the update is staged, so a reader never sees half a page.
+fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf, BuildError> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&dir).map_err(|e| BuildError::io(&dir, e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| BuildError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| BuildError::io(path, e))
+    Ok(tmp)
+}
+
+/// The `.md` files in `dir` with their size and mtime; a missing folder is empty.
+fn posts_seen(dir: &Path) -> Result<PostsSeen, BuildError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PostsSeen::new()),
+        Err(e) => return Err(BuildError::io(dir, e)),
+    };
+    let mut seen = PostsSeen::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| BuildError::io(dir, e))?;
+        let name = entry.file_name();
+        if Path::new(&name).extension().is_none_or(|x| x != "md") {
+            continue;
+        }
+        // A file removed between listing and looking at it is simply not there.
+        let Ok(meta) = entry.metadata() else { continue };
+        seen.insert(name, (meta.len(), meta.modified().ok()));
+    }
+    Ok(seen)
 }

@@ -135,11 +135,21 @@ impl Post {
     }
 }
 
-/// Reads one post file; every problem in it is returned, not only the first.
+/// Reads one post file and checks it as [`parse`] does; every problem in it is returned,
+/// not only the first.
 pub fn load(site: &Site, path: &Path) -> Result<Post, Vec<ContentError>> {
     let bytes = std::fs::read(path)
         .map_err(|e| vec![ContentError::new(path, None, format!("cannot read: {e}"))])?;
     let text = front_matter::decode(path, &bytes).map_err(|e| vec![e])?;
+    parse(site, path, text)
+}
+
+/// Checks the text of a post file held in memory, as if it were stored at `path` (which
+/// errors name and [`Post::source`] keeps). A moderator's preview renders what this
+/// returns, so it shows exactly what publishing the same text would put online.
+pub fn parse(site: &Site, path: &Path, text: &str) -> Result<Post, Vec<ContentError>> {
+    // The same text as `load` sees after decoding, which drops a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let split = front_matter::split(path, text).map_err(|e| vec![e])?;
     let raw: FrontMatter =
         serde_yaml::from_str(split.yaml).map_err(|e| vec![yaml_error(path, &e, 1)])?;

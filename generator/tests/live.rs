@@ -100,7 +100,10 @@ fn publishing_a_post_incrementally_equals_a_full_build() {
     std::fs::write(&path, NEW_POST).unwrap();
     let report = live.upsert_post(&path).unwrap();
     assert!(out.join("bericht/nieuwe-hulpvraag-in-huizen/index.html").exists());
-    assert!(report.written > 3 && report.written < report.rendered, "{report:?}");
+    let written = &report.written;
+    assert!(written.len() > 3 && written.len() < report.rendered, "{report:?}");
+    assert!(written.contains(&"bericht/nieuwe-hulpvraag-in-huizen/index.html".to_string()));
+    assert!(written.contains(&"atom.xml".to_string()) && !report.reloaded, "{report:?}");
     assert_same_as_full_build(&content, &out, tmp.path());
 }
 
@@ -117,7 +120,8 @@ fn removing_a_post_incrementally_equals_a_full_build() {
     live.upsert_post(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     let report = live.remove_post("01NEW0000000000000000000X1").unwrap();
-    assert!(report.removed >= 1, "{report:?}");
+    let page = "bericht/nieuwe-hulpvraag-in-huizen/index.html".to_string();
+    assert!(report.removed.contains(&page) && !report.written.contains(&page), "{report:?}");
     assert!(!out.join("bericht/nieuwe-hulpvraag-in-huizen").exists());
     assert_same_as_full_build(&content, &out, tmp.path());
 }
@@ -154,4 +158,87 @@ fn upserting_a_post_with_a_taken_slug_is_refused() {
     assert!(err.contains("content"), "{err}");
     std::fs::remove_file(&path).unwrap();
     assert_same_as_full_build(&content, &out, tmp.path());
+}
+
+const OTHER_POST: &str = r#"---
+id: "01OTHER000000000000000000X2"
+slug: "aanbod-van-elders"
+title: "Aanbod dat de CLI plaatste"
+kind: offer
+category: "tuin"
+municipality: "huizen"
+date: 2026-12-02T09:00:00+01:00
+display_name: "Piet"
+---
+Geplaatst door een ander proces.
+"#;
+
+// Guards the invariant that the model never drops a post someone else published: the CLI
+// approves a post while `serve` runs, then `serve` publishes its own; both are online.
+#[test]
+fn a_post_written_by_another_process_survives_the_next_incremental_update() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = sample(tmp.path());
+    let out = tmp.path().join("public");
+    let (mut live, _) = LiveSite::open(options(&content, &out)).unwrap();
+
+    std::fs::write(content.join("posts/01OTHER000000000000000000X2.md"), OTHER_POST).unwrap();
+    let path = content.join("posts/01NEW0000000000000000000X1.md");
+    std::fs::write(&path, NEW_POST).unwrap();
+    let report = live.upsert_post(&path).unwrap();
+
+    assert!(report.reloaded, "{report:?}");
+    assert!(report.written.contains(&"bericht/aanbod-van-elders/index.html".to_string()));
+    assert!(
+        live.is_live("01OTHER000000000000000000X2") && live.is_live("01NEW0000000000000000000X1")
+    );
+    assert_same_as_full_build(&content, &out, tmp.path());
+
+    // Once caught up, the next update of its own file is incremental again.
+    std::fs::write(&path, NEW_POST.replace("twee sterke", "drie sterke")).unwrap();
+    let report = live.upsert_post(&path).unwrap();
+    assert!(!report.reloaded, "{report:?}");
+    assert!(report.written.contains(&"bericht/nieuwe-hulpvraag-in-huizen/index.html".into()));
+    assert!(!report.written.contains(&"bericht/aanbod-van-elders/index.html".into()));
+    assert_same_as_full_build(&content, &out, tmp.path());
+}
+
+// Guards the same for an edit in place (same file name, new text) before a withdrawal.
+#[test]
+fn a_post_rewritten_in_place_by_another_process_is_reloaded_before_a_removal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = sample(tmp.path());
+    let out = tmp.path().join("public");
+    let path = content.join("posts/01NEW0000000000000000000X1.md");
+    std::fs::write(&path, NEW_POST).unwrap();
+    let other = content.join("posts/01OTHER000000000000000000X2.md");
+    std::fs::write(&other, OTHER_POST).unwrap();
+    let (mut live, _) = LiveSite::open(options(&content, &out)).unwrap();
+
+    std::fs::write(&other, OTHER_POST.replace("de CLI plaatste", "de CLI verbeterde")).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let report = live.remove_post("01NEW0000000000000000000X1").unwrap();
+
+    assert!(report.reloaded, "{report:?}");
+    let page = std::fs::read_to_string(out.join("bericht/aanbod-van-elders/index.html")).unwrap();
+    assert!(page.contains("de CLI verbeterde"));
+    assert!(!out.join("bericht/nieuwe-hulpvraag-in-huizen").exists());
+    assert_same_as_full_build(&content, &out, tmp.path());
+}
+
+// Guards the moderator's preview: a post checked from memory is the post a load gives.
+#[test]
+fn parsing_a_post_from_memory_gives_what_loading_its_file_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = sample(tmp.path());
+    let site = generator::Site::load(&content, None).unwrap();
+    let path = content.join("posts/01NEW0000000000000000000X1.md");
+    std::fs::write(&path, NEW_POST).unwrap();
+
+    let parsed = generator::post::parse(&site, &path, NEW_POST).unwrap();
+    let loaded = generator::post::load(&site, &path).unwrap();
+    assert_eq!(format!("{parsed:?}"), format!("{loaded:?}"));
+    let bad = generator::post::parse(&site, &path, &NEW_POST.replace("klussen", "nergens"));
+    let errors = bad.unwrap_err();
+    assert!(errors.iter().any(|e| e.reason.contains("unknown category")), "{errors:?}");
 }
