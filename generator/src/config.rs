@@ -34,6 +34,19 @@ pub struct SiteConfig {
     pub expiry: Expiry,
     /// Where the form posts: an absolute URL, or a path under the base URL.
     pub submission_endpoint: String,
+    /// Settings of the moderation pages; optional.
+    #[serde(default)]
+    pub moderation: ModerationConfig,
+}
+
+/// What moderators can choose from in `/beheer`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationConfig {
+    /// Ready-made reasons for a rejection, shown as choices beside a free-text field; the
+    /// poster receives the chosen text.
+    #[serde(default)]
+    pub reject_reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

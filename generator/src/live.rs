@@ -94,6 +94,11 @@ impl LiveSite {
         self.model.live.iter().any(|p| p.id == id)
     }
 
+    /// The post with this id as last read, expired or not.
+    pub fn post(&self, id: &str) -> Option<&Post> {
+        self.model.content.posts.iter().find(|p| p.id == id)
+    }
+
     /// Checks `text` as the post file at `path` without changing anything: valid front
     /// matter for this site, and a slug no other post uses. What this accepts,
     /// [`LiveSite::upsert_post`] publishes.

@@ -124,6 +124,17 @@ pub fn is_reserved(slug: &str) -> bool {
     RESERVED.contains(&slug)
 }
 
+/// The slug the publisher freezes into a post from the form: the title's slug with the
+/// id's tail always appended, so two residents who both ask "Hulp bij boodschappen" get
+/// two pages instead of the second approval failing on a taken slug. Never reserved (the
+/// tail makes it differ from every reserved word) and at most [`MAX_SLUG_BYTES`].
+pub fn unique_post_slug(title: &str, id: &str) -> String {
+    let tail = id_tail(id);
+    let base = truncate(&slugify(title), MAX_SLUG_BYTES - tail.len() - 1);
+    let base = base.trim_end_matches('-');
+    if base.is_empty() { format!("bericht-{tail}") } else { format!("{base}-{tail}") }
+}
+
 fn id_tail(id: &str) -> String {
     let clean: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
     let start = clean.len().saturating_sub(6);
@@ -141,6 +152,23 @@ fn truncate(slug: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_title_different_ids_give_different_valid_slugs() {
+        let a = unique_post_slug("Hulp bij boodschappen", "01JX00000000000000000AAAAA");
+        let b = unique_post_slug("Hulp bij boodschappen", "01JX00000000000000000BBBBB");
+        assert_eq!(a, "hulp-bij-boodschappen-0aaaaa");
+        assert_ne!(a, b);
+        let long = unique_post_slug(&"lange titel ".repeat(20), "01JX00000000000000000CCCCC");
+        let empty = unique_post_slug("🚲", "01JX00000000000000000DDDDD");
+        for slug in
+            [&a, &b, &long, &empty, &unique_post_slug("pagina", "01JX0000000000000000000001")]
+        {
+            assert!(is_valid(slug) && !is_reserved(slug), "{slug}");
+            assert!(slug.len() <= MAX_SLUG_BYTES, "{slug}");
+        }
+        assert_eq!(empty, "bericht-0ddddd");
+    }
 
     #[test]
     fn c01_trailing_emoji_leaves_no_trailing_hyphen() {

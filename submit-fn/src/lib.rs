@@ -7,6 +7,7 @@ pub mod form;
 pub mod lambda;
 pub mod local;
 pub mod messages;
+pub mod publish;
 pub mod render;
 pub mod rules;
 pub mod spam;
