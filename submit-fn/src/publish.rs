@@ -16,14 +16,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use generator::post::{self, FrontMatter};
+use generator::text::clean_line;
 use generator::{BuildError, BuildOptions, BuildReport, ContentError, LiveSite, UpdateReport};
 
 use crate::submission::{Kind, Submission};
-
-/// Longest slug the generator accepts, in bytes.
-const MAX_SLUG_BYTES: usize = 80;
-/// Characters of the id that make a slug unique.
-const SLUG_TAIL_CHARS: usize = 6;
 
 /// What a publish or unpublish did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +94,7 @@ pub trait Publisher: Send + Sync {
 pub fn post_file(id: &str, submission: &Submission, published_at: DateTime<FixedOffset>) -> String {
     let front = FrontMatter {
         id: id.to_owned(),
-        slug: Some(unique_slug(&submission.title, id)),
+        slug: Some(generator::slug::unique_post_slug(&clean_line(&submission.title), id)),
         title: submission.title.clone(),
         kind: match submission.kind {
             Kind::Request => post::Kind::Request,
@@ -116,20 +112,6 @@ pub fn post_file(id: &str, submission: &Submission, published_at: DateTime<Fixed
         organisation: submission.organisation.clone(),
     };
     front.to_file(&submission.body)
-}
-
-/// The title's slug with the id's tail appended, within the generator's length limit.
-fn unique_slug(title: &str, id: &str) -> String {
-    let tail: String = id.chars().filter(char::is_ascii_alphanumeric).collect::<String>();
-    let tail = tail[tail.len().saturating_sub(SLUG_TAIL_CHARS)..].to_lowercase();
-    let base = generator::slug::post_slug(&generator::text::clean_line(title), id);
-    if base.ends_with(&tail) {
-        return base;
-    }
-    // Slugs are ASCII, so any byte index is a character boundary.
-    let room = MAX_SLUG_BYTES - tail.len() - 1;
-    let base = base[..base.len().min(room)].trim_end_matches('-');
-    format!("{base}-{tail}")
 }
 
 /// The publisher of `buurtbord serve`: content files in `content/posts/`, the site built
