@@ -3,24 +3,31 @@
 
 Generates N synthetic posts in buurtbord's content format (N = 1,000, 10,000 and
 100,000 by default), builds each set with the release binary, and reports wall time,
-CPU time, peak memory (max RSS), files and bytes written. Usage:
+CPU time (user + system of the build process), peak memory (the build process's max
+RSS, from wait4), files and bytes written. Usage:
 
-    cargo build --release && python3 scripts/bench_build.py [N ...]
+    cargo build --release -p buurtbord && python3 scripts/bench_build.py [--runs R] [N ...]
 
-Results go to stdout as a Markdown table; copy it into BENCHMARKS.md.
+The binary is $BUURTBORD_BINARY, else $CARGO_TARGET_DIR/release/buurtbord, else
+target/release/buurtbord. Each size is built once to warm the page cache, then R times
+(default 3) into a fresh, empty output folder; the table shows the median wall and CPU
+time and the highest peak memory of those R runs. Results go to stdout as a Markdown
+table; copy it into BENCHMARKS.md.
 """
 
 import os
 import random
-import resource
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "buurtbord")
+TARGET_DIR = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+BINARY = os.environ.get("BUURTBORD_BINARY") or os.path.join(TARGET_DIR, "release", "buurtbord")
 WORDS = ("boodschappen hulp buurvrouw dinsdag ziekenhuis wandelen computer formulier tuin "
          "maaltijd samen graag week koffie fiets lamp ophangen brengen halen rustig").split()
 
@@ -55,31 +62,46 @@ def write_content(folder, n, seed=7):
                 "---\n" + body + "\n")
 
 
-def run_build(content, out):
+def run_build(content, out, expected_posts):
+    """One build as a child process; returns wall s, CPU s, max RSS MiB, files, bytes."""
     env = dict(os.environ, BUURTBORD_NOW="2026-12-03T12:00:00+01:00", RUST_LOG="warn")
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [BINARY, "build", "--content", content, "--theme", os.path.join(ROOT, "themes", "default"),
-         "--out", out], env=env, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
+    # stderr goes to a file: a pipe nobody reads while the child runs could fill and block it.
+    with tempfile.TemporaryFile() as stderr_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [BINARY, "build", "--content", content,
+             "--theme", os.path.join(ROOT, "themes", "default"), "--out", out],
+            env=env, stderr=stderr_file)
+        # wait4 reports the resources of this child alone, not of Python.
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode()
+    if proc.returncode != 0:
         sys.exit(f"build failed:\n{stderr}")
+    built = re.search(r"built (\d+) posts", stderr)
+    if not built or int(built.group(1)) != expected_posts:
+        sys.exit(f"expected {expected_posts} posts to be built, the build said:\n{stderr}")
     files = 0
     size = 0
     for dirpath, _, names in os.walk(out):
         for name in names:
             files += 1
             size += os.path.getsize(os.path.join(dirpath, name))
+    # On Linux ru_maxrss is in KiB.
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, files, size
 
 
 def main():
+    args = sys.argv[1:]
+    runs = 3
+    if args[:1] == ["--runs"]:
+        runs, args = int(args[1]), args[2:]
     if not os.path.exists(BINARY):
-        sys.exit("build the release binary first: cargo build --release")
-    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 100000]
-    print(f"machine: {os.cpu_count()} cores; binary: {BINARY}")
+        sys.exit(f"{BINARY} is missing: build it first with cargo build --release -p buurtbord")
+    sizes = [int(a) for a in args] or [1000, 10000, 100000]
+    print(f"machine: {os.cpu_count()} cores; binary: {BINARY}; median of {runs} runs")
     print("| posts | wall (s) | CPU (s) | peak memory (MiB) | files | MiB written |")
     print("|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
@@ -87,9 +109,18 @@ def main():
             content = os.path.join(tmp, "content")
             os.makedirs(content)
             write_content(content, n)
-            out = os.path.join(tmp, "public")
-            run_build(content, out)  # warm the page cache; the second run is measured
-            wall, cpu, rss, files, size = run_build(content, out)
+            # The first build warms the page cache and is not counted.
+            run_build(content, os.path.join(tmp, "warm"), n)
+            shutil.rmtree(os.path.join(tmp, "warm"))
+            results = []
+            for run in range(runs):
+                out = os.path.join(tmp, f"public-{run}")
+                results.append(run_build(content, out, n))
+                shutil.rmtree(out)
+            wall = statistics.median(r[0] for r in results)
+            cpu = statistics.median(r[1] for r in results)
+            rss = max(r[2] for r in results)
+            files, size = results[-1][3], results[-1][4]
             print(f"| {n:,} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {files:,} | {size / 2**20:.1f} |",
                   flush=True)
 

@@ -47,6 +47,10 @@ pub struct ModerationConfig {
     /// poster receives the chosen text.
     #[serde(default)]
     pub reject_reasons: Vec<String>,
+    /// The sender of mails to posters and moderators; default `noreply@` and the base
+    /// URL's host (`noreply@localhost` when that host is an IP address).
+    #[serde(default)]
+    pub mail_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -185,6 +189,19 @@ impl Site {
     /// A site path (starting with `/`) as a link under the base path.
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.base_path, path.trim_start_matches('/'))
+    }
+
+    /// The sender address of the site's mail: `moderation.mail_from`, or `noreply@` and the
+    /// base URL's host.
+    pub fn mail_from(&self) -> String {
+        if let Some(from) = &self.config.moderation.mail_from {
+            return from.clone();
+        }
+        let host = url::Url::parse(&self.origin).ok().and_then(|url| match url.host() {
+            Some(url::Host::Domain(domain)) => Some(domain.to_owned()),
+            _ => None,
+        });
+        format!("noreply@{}", host.as_deref().unwrap_or("localhost"))
     }
 
     /// A site path as an absolute URL, for feeds and the sitemap.

@@ -44,6 +44,12 @@ impl Preview {
         &self.content.site
     }
 
+    /// The theme's words, for pages outside the theme that name the same things (the
+    /// moderators' edit form labels its fields as the public form does).
+    pub fn words(&self) -> &crate::theme::Words {
+        &self.theme.words
+    }
+
     /// The page the post file `text` (front matter and body) would get on the site.
     pub fn post_page(&self, id: &str, text: &str) -> Result<String, BuildError> {
         let site = &self.content.site;

@@ -1,6 +1,10 @@
 //! Rendering single pages outside a build, for the function: the form again with the
-//! resident's input and errors, a confirmation, an error page. It uses the same theme
-//! and site data as the static site, so both look and read the same.
+//! resident's input and errors, a confirmation, a whole-page message. It uses the same
+//! theme and site data as the static site, so both look and read the same.
+//!
+//! Invariant: every link on such a page reaches the static site. When site.yaml's
+//! `submission_endpoint` is an absolute URL the function answers from another host, so
+//! site links are made absolute; otherwise they stay under the base path, as in a build.
 
 use std::path::Path;
 
@@ -11,7 +15,7 @@ use crate::config::Site;
 use crate::content::{self, Content};
 use crate::error::BuildError;
 use crate::theme::Theme;
-use crate::views::{self, FormView};
+use crate::views::{self, FormView, SiteView};
 
 /// A theme loaded once with the site's data, ready to render pages on request.
 pub struct Renderer {
@@ -25,8 +29,12 @@ impl Renderer {
     pub fn load(content_dir: &Path, theme_dir: &Path) -> Result<Renderer, BuildError> {
         let content = content::load_site_and_pages(content_dir).map_err(BuildError::Content)?;
         let theme = Theme::load(theme_dir)?;
+        let mut site = views::site_view(&content, &theme.words);
+        if is_absolute(&content.site.config.submission_endpoint) {
+            absolute_links(&mut site, &content.site.origin);
+        }
         let mut base = Context::new();
-        base.insert("site", &views::site_view(&content, &theme.words));
+        base.insert("site", &site);
         base.insert("t", &theme.words);
         Ok(Renderer { content, theme, base })
     }
@@ -55,4 +63,31 @@ impl Renderer {
         context.insert("current_path", &"");
         self.theme.render(template, &context)
     }
+}
+
+fn is_absolute(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// Puts the site's origin in front of every site link the templates get.
+fn absolute_links(site: &mut SiteView, origin: &str) {
+    let absolute = |url: &mut String| {
+        if !is_absolute(url) {
+            url.insert_str(0, origin);
+        }
+    };
+    for url in [&mut site.base, &mut site.home_url, &mut site.static_url, &mut site.feed_url] {
+        absolute(url);
+    }
+    for m in &mut site.municipalities {
+        absolute(&mut m.url);
+        m.by_kind.iter_mut().for_each(|link| absolute(&mut link.url));
+    }
+    site.categories.iter_mut().for_each(|c| absolute(&mut c.url));
+    for k in &mut site.kinds {
+        absolute(&mut k.url);
+        absolute(&mut k.form_url);
+        absolute(&mut k.feed_url);
+    }
+    site.menu.iter_mut().for_each(|link| absolute(&mut link.url));
 }

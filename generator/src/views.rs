@@ -224,7 +224,9 @@ pub fn page_view(site: &Site, page: &Page) -> PageView {
 /// typed, the errors and fresh hidden fields when the function renders it again.
 #[derive(Debug, Serialize, Clone, Default)]
 pub struct FormView {
-    /// The kind chosen beforehand, if any.
+    /// The kind chosen beforehand, if any. Left out when `None`, so a template can fall
+    /// back with `default`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<Kind>,
     /// Where the form posts.
     pub action: String,
@@ -240,6 +242,8 @@ pub struct FormView {
     pub notice: Option<String>,
 }
 
+/// One wrong field in the error summary; `field` is the form's field name, so the summary
+/// links to `#veld-<field>`.
 #[derive(Debug, Serialize, Clone)]
 pub struct FieldError {
     pub field: String,

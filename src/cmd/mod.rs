@@ -2,6 +2,10 @@
 
 mod build;
 mod check;
+mod moderation;
+mod moderator;
+mod publish;
+mod queue;
 mod serve;
 
 use std::path::PathBuf;
@@ -26,6 +30,12 @@ enum Command {
     Check(check::CheckArgs),
     /// Build the site and serve it, with the submission form, on 127.0.0.1.
     Serve(serve::ServeArgs),
+    /// Add, remove or list the moderators who may log in at /beheer.
+    Moderator(moderator::ModeratorArgs),
+    /// List, show, approve or reject the posts waiting for moderation.
+    Queue(queue::QueueArgs),
+    /// Publish approved posts that an interrupted approval left off the site.
+    Publish(publish::PublishArgs),
 }
 
 /// Where content, theme and output live.
@@ -44,6 +54,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => build::run(args),
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Moderator(args) => moderator::run(args),
+        Command::Queue(args) => queue::run(args),
+        Command::Publish(args) => publish::run(args),
     }
 }
 

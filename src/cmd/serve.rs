@@ -1,8 +1,10 @@
-//! `buurtbord serve`: builds the site and serves it on 127.0.0.1, rebuilding shortly
-//! after every local midnight so expired posts leave the site without an operator.
+//! `buurtbord serve`: builds the site and serves it on 127.0.0.1 with the submission form
+//! and the moderation pages at /beheer. Approvals publish at once through the incremental
+//! rebuild; a full rebuild runs shortly after every local midnight so expired posts leave
+//! the site without an operator. At start, approved posts that an interrupted approval
+//! left unpublished are published (reconcile).
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,23 +15,20 @@ use axum::response::Redirect;
 use axum::routing::get;
 use chrono::{Days, NaiveTime};
 use clap::Args;
+use submit_fn::auth::Auth;
+use submit_fn::beheer::{Beheer, BeheerState};
+use submit_fn::publish::{LocalPublisher, PublishError};
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::SiteDirs;
+use super::moderation::{LocalArgs, build_options, moderation, open_app};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    dirs: SiteDirs,
-    /// Folder to write the site to and serve it from.
-    #[arg(long, value_name = "DIR", default_value = "public")]
-    out: PathBuf,
+    local: LocalArgs,
     /// Port on 127.0.0.1 to listen on.
     #[arg(long, value_name = "N", default_value_t = 8080)]
     port: u16,
-    /// Folder for the queue database and locally generated secrets.
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    data: PathBuf,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -51,39 +50,55 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).with_context(|| format!("listening on {address}")),
     };
     let port = listener.local_addr()?.port();
-    let site = generator::Site::load(&args.dirs.content, None);
-    let base_path = match &site {
-        Ok(site) => site.base_path.clone(),
-        Err(_) => "/".to_string(),
+    let local = &args.local;
+    let site = match generator::Site::load(&local.dirs.content, None) {
+        Ok(site) => site,
+        Err(errors) => return super::report(generator::BuildError::Content(errors)),
     };
-    let options = Arc::new(generator::BuildOptions {
-        content: args.dirs.content.clone(),
-        theme: args.dirs.theme.clone(),
-        out: args.out.clone(),
-        now: super::now()?,
-        base_url: Some(format!("http://127.0.0.1:{port}{base_path}")),
-    });
-    if let Err(e) = rebuild(&options).await {
-        return super::report(e);
-    }
-    let tz = site.map(|s| s.tz).unwrap_or(chrono_tz::Europe::Amsterdam);
-    tokio::spawn(rebuild_after_midnight(Arc::clone(&options), tz));
+    let base_url = format!("http://127.0.0.1:{port}{}", site.base_path);
 
-    let site_yaml = std::fs::read_to_string(args.dirs.content.join("site.yaml"))
-        .with_context(|| format!("reading {}", args.dirs.content.join("site.yaml").display()))?;
-    let submissions = submit_fn::local::local_app(&args.data, &site_yaml)
-        .with_context(|| format!("starting the submission function in {}", args.data.display()))?;
-    let app = submit_fn::router(submissions).merge(static_site(&args.out, &base_path));
+    let publisher = match open_publisher(local, &base_url).await? {
+        Ok(publisher) => Arc::new(publisher),
+        Err(PublishError::Build(e)) => return super::report(e),
+        Err(e) => return Err(e.into()),
+    };
+    tokio::spawn(rebuild_after_midnight(Arc::clone(&publisher), site.tz));
+
+    let app = open_app(local)?;
+    let moderation = Arc::new(moderation(local, &app, Arc::clone(&publisher), &base_url)?);
+    let repaired = moderation.reconcile(chrono::Utc::now()).await?;
+    if !repaired.is_empty() {
+        tracing::warn!(posts = repaired.len(), "approved posts published by reconcile at start");
+    }
+    let moderators = submit_fn::local::moderator_store(&local.data)?;
+    let auth = Auth::new(moderators, &app.secrets, &site.config.name, &base_url)?;
+    let preview =
+        generator::Preview::load(&local.dirs.content, &local.dirs.theme, Some(&base_url))?;
+    let beheer = BeheerState::new(Beheer::new(moderation, Arc::new(auth), preview)?);
+
+    let router = submit_fn::router(app)
+        .merge(submit_fn::beheer::router(beheer))
+        .merge(static_site(&local.out, &site.base_path));
     eprintln!(
-        "buurtbord is running: open http://127.0.0.1:{port}{base_path} in your browser (Ctrl+C stops it)"
+        "buurtbord is running: open {base_url} in your browser; moderators log in at \
+         http://127.0.0.1:{port}/beheer (Ctrl+C stops it)"
     );
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
         .context("serving")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the whole site once and keeps it for incremental updates.
+async fn open_publisher(
+    local: &LocalArgs,
+    base_url: &str,
+) -> anyhow::Result<Result<LocalPublisher, PublishError>> {
+    let options = build_options(local, Some(base_url.to_owned()))?;
+    Ok(tokio::task::spawn_blocking(move || LocalPublisher::open(options)).await?)
 }
 
 /// The static files under the base path, with the theme's 404 page for unknown paths.
@@ -99,21 +114,8 @@ fn static_site(out: &std::path::Path, base_path: &str) -> Router {
         .nest_service(&prefix, files)
 }
 
-async fn rebuild(options: &Arc<generator::BuildOptions>) -> Result<(), generator::BuildError> {
-    let options = Arc::clone(options);
-    let mut options = (*options).clone();
-    if std::env::var("BUURTBORD_NOW").is_err() {
-        options.now = chrono::Utc::now().fixed_offset();
-    }
-    let report = tokio::task::spawn_blocking(move || generator::build(&options))
-        .await
-        .expect("the build task does not panic")?;
-    tracing::info!(posts = report.posts, files = report.files, "site ready");
-    Ok(())
-}
-
 /// Expiry takes effect at a build, so one runs five minutes after each local midnight.
-async fn rebuild_after_midnight(options: Arc<generator::BuildOptions>, tz: chrono_tz::Tz) {
+async fn rebuild_after_midnight(publisher: Arc<LocalPublisher>, tz: chrono_tz::Tz) {
     loop {
         let now = chrono::Utc::now().with_timezone(&tz);
         let next = now
@@ -125,8 +127,13 @@ async fn rebuild_after_midnight(options: Arc<generator::BuildOptions>, tz: chron
         let wait =
             (next.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(60))).await;
-        if let Err(e) = rebuild(&options).await {
-            tracing::error!(error = %e, "nightly rebuild failed; the previous site stays online");
+        match publisher.rebuild(chrono::Utc::now().fixed_offset()).await {
+            Ok(report) => {
+                tracing::info!(posts = report.posts, files = report.files, "nightly rebuild done")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "nightly rebuild failed; the previous site stays online")
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::form::FormError;
 use crate::messages::PageKind;
-use crate::render::Pages;
+use crate::render::{Pages, PagesError};
 use crate::store::StoreError;
 
 /// A request that ends in a whole-page message instead of the form.
@@ -20,8 +20,12 @@ pub enum AppError {
     NotFound,
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// A template of the function's own (moderation, mail) failed.
     #[error("template: {0}")]
     Render(#[from] tera::Error),
+    /// The theme could not render one of the resident's pages.
+    #[error("theme page: {0}")]
+    Page(#[from] PagesError),
 }
 
 impl AppError {
@@ -33,7 +37,7 @@ impl AppError {
             AppError::Form(_) => (StatusCode::BAD_REQUEST, PageKind::Unreadable),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, PageKind::TooLarge),
             AppError::NotFound => (StatusCode::NOT_FOUND, PageKind::NotFound),
-            AppError::Store(_) | AppError::Render(_) => {
+            AppError::Store(_) | AppError::Render(_) | AppError::Page(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, PageKind::ServerError)
             }
         }

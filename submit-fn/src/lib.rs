@@ -2,11 +2,16 @@
 //! moderation queue, served by `buurtbord serve` and, through `lambda_http`, by AWS Lambda.
 
 pub mod app;
+pub mod auth;
+pub mod beheer;
 pub mod error;
 pub mod form;
 pub mod lambda;
 pub mod local;
+pub mod login;
+pub mod mail;
 pub mod messages;
+pub mod moderate;
 pub mod publish;
 pub mod render;
 pub mod rules;

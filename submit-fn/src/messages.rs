@@ -1,5 +1,7 @@
-//! The Dutch sentences a resident reads, loaded from `messages.nl.yaml` at compile time so
-//! no resident-facing text lives in Rust code and a broken file fails the first test run.
+//! The Dutch sentences the function's checks produce (a field's error, a note above the
+//! form), loaded from `messages.nl.yaml` at compile time so no resident-facing text lives
+//! in Rust code and a broken file fails the first test run. Everything else a resident
+//! reads on the function's pages (labels, whole-page messages) is in the site's theme.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -73,19 +75,10 @@ impl Note {
 struct Messages {
     fields: BTreeMap<String, String>,
     notes: BTreeMap<String, String>,
-    labels: BTreeMap<String, String>,
-    pages: BTreeMap<String, PageText>,
 }
 
-/// The heading and sentence of a whole-page message.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageText {
-    pub heading: String,
-    pub text: String,
-}
-
-/// Why a request got a whole page instead of the form.
+/// Why a request got a whole page instead of the form; the theme's `melding.html` holds
+/// the words for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageKind {
     UnsupportedMediaType,
@@ -96,7 +89,7 @@ pub enum PageKind {
 }
 
 impl PageKind {
-    /// The key in the translations file.
+    /// The name `melding.html` knows this page by.
     pub fn key(self) -> &'static str {
         match self {
             PageKind::UnsupportedMediaType => "unsupported_media_type",
@@ -125,20 +118,6 @@ pub fn field_message(rule: Rule, max: Option<usize>) -> String {
 /// The sentence for a note above the form.
 pub fn note_message(note: Note) -> String {
     MESSAGES.notes.get(note.key()).cloned().unwrap_or_else(|| note.key().to_owned())
-}
-
-/// The form's field labels, keyed by field name.
-pub fn labels() -> &'static BTreeMap<String, String> {
-    &MESSAGES.labels
-}
-
-/// The heading and sentence for a whole page.
-pub fn page_text(kind: PageKind) -> PageText {
-    MESSAGES
-        .pages
-        .get(kind.key())
-        .cloned()
-        .unwrap_or_else(|| PageText { heading: kind.key().to_owned(), text: String::new() })
 }
 
 #[cfg(test)]
@@ -175,16 +154,6 @@ mod tests {
         ];
         for note in notes {
             assert!(MESSAGES.notes.contains_key(note.key()), "missing {}", note.key());
-        }
-        let pages = [
-            PageKind::UnsupportedMediaType,
-            PageKind::TooLarge,
-            PageKind::Unreadable,
-            PageKind::ServerError,
-            PageKind::NotFound,
-        ];
-        for page in pages {
-            assert!(MESSAGES.pages.contains_key(page.key()), "missing {}", page.key());
         }
         assert_eq!(field_message(Rule::TooLong, Some(120)), "Gebruik hoogstens 120 tekens.");
     }

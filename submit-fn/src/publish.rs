@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
-use generator::post::{self, FrontMatter};
+use generator::post::FrontMatter;
 use generator::text::clean_line;
 use generator::{BuildError, BuildOptions, BuildReport, ContentError, LiveSite, UpdateReport};
 
-use crate::submission::{Kind, Submission};
+use crate::submission::Submission;
 
 /// What a publish or unpublish did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,10 +96,7 @@ pub fn post_file(id: &str, submission: &Submission, published_at: DateTime<Fixed
         id: id.to_owned(),
         slug: Some(generator::slug::unique_post_slug(&clean_line(&submission.title), id)),
         title: submission.title.clone(),
-        kind: match submission.kind {
-            Kind::Request => post::Kind::Request,
-            Kind::Offer => post::Kind::Offer,
-        },
+        kind: submission.kind.into(),
         category: submission.category.clone(),
         municipality: submission.municipality.clone(),
         neighbourhood: submission.neighbourhood.clone(),

@@ -1,26 +1,27 @@
 //! The HTML pages the function answers with: the form (fresh, or again with errors and
 //! every value kept), the confirmation, and whole-page messages (415, 413, 500, 404).
 //!
-//! Templates live in `submit-fn/templates/` and are compiled in, so the Lambda binary needs
-//! no files; every sentence comes from the templates or `messages.nl.yaml`.
+//! Invariant: these pages come from the site's own theme through `generator::Renderer`,
+//! so the form a resident sees again after a refusal is the static site's form, from the
+//! same `form.html`, with the same words, hints and styles. Every sentence comes from the
+//! theme or `messages.nl.yaml`, none from this file.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use generator::post::Kind;
+use generator::views::{FieldError, FormView};
+use generator::{BuildError, Renderer};
 use serde::Serialize;
-use tera::{Context, Tera};
 
-use crate::messages::{PageKind, labels, page_text};
+use crate::messages::PageKind;
 use crate::rules::SiteRules;
-use crate::submission::{
-    BODY_MAX_CHARS, DISPLAY_NAME_MAX_CHARS, FormValues, ORGANISATION_MAX_CHARS, TITLE_MAX_CHARS,
-    field,
-};
+use crate::submission::{FormValues, field};
 use crate::validate::FieldErrors;
 
-/// The compiled templates and what every page shows (site name, link to the site).
+/// The theme's templates, loaded once with site.yaml and the content pages.
 pub struct Pages {
-    tera: Tera,
-    site_name: String,
+    renderer: Renderer,
     /// The public site's base URL, ending in `/`.
     site_root: String,
 }
@@ -36,14 +37,37 @@ pub struct FormPage<'a> {
     pub submission_id: String,
 }
 
-/// The fields the form shows again after a refusal; hidden tokens are issued fresh instead.
+/// Why the theme or the content could not give a page. The message lists every content
+/// problem on one line, so an operator can fix them all from one start.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", describe(&self.0))]
+pub struct PagesError(pub BuildError);
+
+impl From<BuildError> for PagesError {
+    fn from(error: BuildError) -> PagesError {
+        PagesError(error)
+    }
+}
+
+fn describe(error: &BuildError) -> String {
+    match error {
+        BuildError::Content(problems) => {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            format!("{error}: {}", list.join("; "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The fields the form shows again after a refusal, in the theme form's order, which is
+/// also the order of the error summary. Hidden tokens are issued fresh instead.
 const SHOWN_FIELDS: [&str; 13] = [
-    field::TITLE,
     field::KIND,
+    field::TITLE,
+    field::BODY,
     field::CATEGORY,
     field::MUNICIPALITY,
     field::NEIGHBOURHOOD,
-    field::BODY,
     field::RECURRING,
     field::EXPIRES,
     field::DISPLAY_NAME,
@@ -54,29 +78,22 @@ const SHOWN_FIELDS: [&str; 13] = [
 ];
 
 #[derive(Serialize)]
-struct Limits {
-    title: usize,
-    body: usize,
-    display_name: usize,
-    organisation: usize,
-    expiry_days: u32,
+struct ConfirmationData<'a> {
+    manage_url: &'a str,
+}
+
+#[derive(Serialize)]
+struct MessageData<'a> {
+    kind: &'static str,
+    form_url: &'a str,
 }
 
 impl Pages {
-    /// Compiles the built-in templates.
-    pub fn new(site_name: &str, site_root: &str) -> Result<Pages, tera::Error> {
-        let mut tera = Tera::default();
-        tera.add_raw_templates([
-            ("base.html", include_str!("../templates/base.html")),
-            ("form.html", include_str!("../templates/form.html")),
-            ("bedankt.html", include_str!("../templates/bedankt.html")),
-            ("melding.html", include_str!("../templates/melding.html")),
-        ])?;
-        let mut site_root = site_root.to_owned();
-        if !site_root.ends_with('/') {
-            site_root.push('/');
-        }
-        Ok(Pages { tera, site_name: site_name.to_owned(), site_root })
+    /// Loads site.yaml and the pages of `content_dir` and the theme in `theme_dir`.
+    pub fn load(content_dir: &Path, theme_dir: &Path) -> Result<Pages, PagesError> {
+        let renderer = Renderer::load(content_dir, theme_dir)?;
+        let site_root = renderer.site().absolute("/");
+        Ok(Pages { renderer, site_root })
     }
 
     /// The public site's base URL, ending in `/`.
@@ -84,68 +101,60 @@ impl Pages {
         &self.site_root
     }
 
-    /// The form, with the values as sent and, when given, the errors and a note.
-    pub fn form(&self, rules: &SiteRules, page: &FormPage<'_>) -> Result<String, tera::Error> {
-        let mut context = self.context();
-        let field_errors: BTreeMap<&str, &str> = page
-            .errors
-            .map(|e| e.0.iter().map(|e| (e.field, e.message.as_str())).collect())
-            .unwrap_or_default();
-        let errors: Vec<BTreeMap<&str, &str>> = page
-            .errors
-            .map(|e| {
-                e.0.iter()
-                    .map(|e| BTreeMap::from([("field", e.field), ("message", &e.message)]))
-                    .collect()
-            })
-            .unwrap_or_default();
-        // Every field is present, empty when not sent, so templates can compare freely.
-        let values: BTreeMap<&str, &str> =
-            SHOWN_FIELDS.iter().map(|&name| (name, page.values.get(name))).collect();
-        context.insert("values", &values);
-        context.insert("errors", &errors);
-        context.insert("field_errors", &field_errors);
-        context.insert("note", &page.note);
-        context.insert("action", &page.action);
-        context.insert("form_token", &page.form_token);
-        context.insert("submission_id", &page.submission_id);
-        context.insert("labels", labels());
-        context.insert("categories", &rules.categories);
-        context.insert("municipalities", &rules.municipalities);
-        context.insert(
-            "limits",
-            &Limits {
-                title: TITLE_MAX_CHARS,
-                body: BODY_MAX_CHARS,
-                display_name: DISPLAY_NAME_MAX_CHARS,
-                organisation: ORGANISATION_MAX_CHARS,
-                expiry_days: rules.expiry_max_days,
-            },
-        );
-        self.tera.render("form.html", &context)
+    /// The theme's form, with the values as sent and, when given, the errors and a note.
+    pub fn form(&self, rules: &SiteRules, page: &FormPage<'_>) -> Result<String, PagesError> {
+        let mut errors: Vec<&crate::validate::FieldError> =
+            page.errors.map(|e| e.0.iter().collect()).unwrap_or_default();
+        errors.sort_by_key(|e| SHOWN_FIELDS.iter().position(|&name| name == e.field));
+        let mut by_field = BTreeMap::new();
+        for error in &errors {
+            by_field.entry(error.field.to_owned()).or_insert_with(|| error.message.clone());
+        }
+        let view = FormView {
+            kind: kind(page.values.get(field::KIND)),
+            action: page.action.clone(),
+            values: shown_values(rules, page.values),
+            errors: by_field,
+            error_list: errors
+                .iter()
+                .map(|e| FieldError { field: e.field.to_owned(), message: e.message.clone() })
+                .collect(),
+            hidden: BTreeMap::from([
+                (field::FORM_TOKEN.to_owned(), page.form_token.clone()),
+                (field::SUBMISSION_ID.to_owned(), page.submission_id.clone()),
+            ]),
+            notice: page.note.clone(),
+        };
+        Ok(self.renderer.form(&view)?)
     }
 
     /// The confirmation with the private management link.
-    pub fn confirmation(&self, manage_url: &str) -> Result<String, tera::Error> {
-        let mut context = self.context();
-        context.insert("manage_url", manage_url);
-        self.tera.render("bedankt.html", &context)
+    pub fn confirmation(&self, manage_url: &str) -> Result<String, PagesError> {
+        Ok(self.renderer.page("bedankt.html", &ConfirmationData { manage_url })?)
     }
 
     /// A whole-page message with a link back to the form.
-    pub fn message(&self, kind: PageKind, form_url: &str) -> Result<String, tera::Error> {
-        let mut context = self.context();
-        let text = page_text(kind);
-        context.insert("heading", &text.heading);
-        context.insert("text", &text.text);
-        context.insert("form_url", form_url);
-        self.tera.render("melding.html", &context)
+    pub fn message(&self, kind: PageKind, form_url: &str) -> Result<String, PagesError> {
+        Ok(self.renderer.page("melding.html", &MessageData { kind: kind.key(), form_url })?)
     }
+}
 
-    fn context(&self) -> Context {
-        let mut context = Context::new();
-        context.insert("site_name", &self.site_name);
-        context.insert("site_root", &self.site_root);
-        context
+/// Every shown field as typed (empty when not sent, so the template can compare freely),
+/// except that a municipality or category typed as its name or in other case is shown as
+/// the list option the validator matches it to, so the choice stays selected.
+fn shown_values(rules: &SiteRules, values: &FormValues) -> BTreeMap<String, String> {
+    let mut shown: BTreeMap<String, String> =
+        SHOWN_FIELDS.iter().map(|&name| (name.to_owned(), values.get(name).to_owned())).collect();
+    let typed = |name: &str| crate::submission::trim(values.get(name)).to_owned();
+    if let Some(m) = rules.municipality(&typed(field::MUNICIPALITY)) {
+        shown.insert(field::MUNICIPALITY.to_owned(), m.slug.clone());
     }
+    if let Some(c) = rules.category(&typed(field::CATEGORY)) {
+        shown.insert(field::CATEGORY.to_owned(), c.slug.clone());
+    }
+    shown
+}
+
+fn kind(value: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|k| k.as_str() == value)
 }

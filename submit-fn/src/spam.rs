@@ -27,6 +27,8 @@ pub struct Secrets {
     pub form_key: Vec<u8>,
     /// Salts the IP hash.
     pub ip_salt: Vec<u8>,
+    /// Encrypts and signs moderator session cookies; 64 bytes, as `cookie::Key` needs.
+    pub cookie_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -45,9 +47,13 @@ pub enum TokenProblem {
 }
 
 impl Secrets {
-    /// Fresh random secrets of 256 bits each.
+    /// Fresh random secrets: 256 bits each, and 512 bits for the cookie key.
     pub fn generate() -> Secrets {
-        Secrets { form_key: random_bytes(32), ip_salt: random_bytes(32) }
+        Secrets {
+            form_key: random_bytes(32),
+            ip_salt: random_bytes(32),
+            cookie_key: random_cookie_key(),
+        }
     }
 
     /// A form token for a form rendered at `now`: `<unix seconds>.<signature>`.
@@ -132,6 +138,11 @@ pub fn is_valid_nonce(nonce: &str) -> bool {
 /// SHA-256 of a management token, hex-encoded: what the store keeps.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh cookie key of 64 random bytes, for a secrets file written before it existed.
+pub fn random_cookie_key() -> Vec<u8> {
+    random_bytes(64)
 }
 
 fn random_bytes(len: usize) -> Vec<u8> {

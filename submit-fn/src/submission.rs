@@ -94,6 +94,15 @@ pub struct Submission {
     pub phone: Option<String>,
 }
 
+impl From<Kind> for generator::post::Kind {
+    fn from(kind: Kind) -> generator::post::Kind {
+        match kind {
+            Kind::Request => generator::post::Kind::Request,
+            Kind::Offer => generator::post::Kind::Offer,
+        }
+    }
+}
+
 /// The values of one submitted form, keyed by field name, each NFC-normalised.
 ///
 /// Kept as typed so that a re-rendered form shows exactly what the resident sent, line

@@ -20,7 +20,7 @@ use crate::messages::{Note, note_message};
 use crate::render::FormPage;
 use crate::spam::{TokenProblem, is_valid_nonce, new_nonce, token_hash};
 use crate::store::{Created, QueueItem, Status};
-use crate::submission::{FormValues, Submission, field};
+use crate::submission::{FormValues, Kind, Submission, field};
 use crate::validate::{FieldErrors, validate};
 
 #[derive(Deserialize)]
@@ -28,15 +28,16 @@ pub struct FormQuery {
     kind: Option<String>,
 }
 
-/// GET the form with a fresh token and nonce, so `buurtbord serve` can stand in for the
-/// static page. `?kind=offer` chooses the kind.
+/// GET the theme's form with a fresh token and nonce, so `buurtbord serve` can stand in
+/// for the static page. `?kind=offer` chooses the kind; anything else means a request.
 pub async fn show_form(
     State(app): State<AppState>,
     origin: Origin,
     Query(query): Query<FormQuery>,
 ) -> Response {
+    let kind = query.kind.as_deref().and_then(Kind::parse).unwrap_or(Kind::Request);
     let mut values = FormValues::default();
-    values.set(field::KIND, query.kind.unwrap_or_default());
+    values.set(field::KIND, kind.as_str());
     form_response(&app, &origin, StatusCode::OK, &values, None, None)
 }
 

@@ -7,7 +7,8 @@ mod common;
 use chrono::{Duration, TimeZone, Utc};
 use submit_fn::spam::{Secrets, new_nonce};
 use submit_fn::store::{
-    Created, Decision, DynamoQueue, QueueItem, QueueStore, SqliteQueue, Status, Transition,
+    AuditAction, AuditEntry, Created, Decision, DynamoQueue, QueueItem, QueueStore, SqliteQueue,
+    Status, Transition,
 };
 use submit_fn::submission::{Kind, Submission};
 
@@ -117,6 +118,75 @@ async fn rate_slots_stop_at_the_maximum_per_window(store: &dyn QueueStore) {
     assert!(store.take_rate_slot("other", "2030-01-01T10", 3, until).await.unwrap());
 }
 
+async fn approved_items_are_listed_and_counted_by_status(store: &dyn QueueStore) {
+    let items: Vec<QueueItem> = (50..55).map(item).collect();
+    for it in &items {
+        store.create(it).await.unwrap();
+    }
+    for it in &items[..3] {
+        store.decide(&it.id, &decision(Status::Approved)).await.unwrap();
+    }
+    store.decide(&items[3].id, &decision(Status::Rejected)).await.unwrap();
+    assert_eq!(store.count(Status::Approved).await.unwrap(), 3);
+    assert_eq!(store.count(Status::Rejected).await.unwrap(), 1);
+    assert_eq!(store.count(Status::Pending).await.unwrap(), 1);
+    let first = store.list(Status::Approved, 2, None).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    let rest = store.list(Status::Approved, 2, first.next.as_deref()).await.unwrap();
+    let ids: Vec<&str> = first.items.iter().chain(&rest.items).map(|i| i.id.as_str()).collect();
+    let expected: Vec<&str> = items[..3].iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, expected);
+    assert!(rest.items.iter().all(|i| i.status == Status::Approved));
+}
+
+async fn correction_changes_a_pending_item_only(store: &dyn QueueStore) {
+    let mut it = item(60);
+    it.submission.phone = Some("+31 6 12345678".into());
+    store.create(&it).await.unwrap();
+    let mut fixed = it.submission.clone();
+    fixed.title = "Verbeterde titel".into();
+    fixed.category = "garden".into();
+    fixed.phone = None;
+    fixed.neighbourhood = Some("Oostermeent".into());
+    assert_eq!(store.correct(&it.id, &fixed).await.unwrap(), Transition::Done);
+    let stored = store.get(&it.id).await.unwrap().unwrap();
+    assert_eq!(stored.submission, fixed);
+    assert_eq!((stored.nonce, stored.fingerprint), (it.nonce.clone(), it.fingerprint.clone()));
+
+    store.decide(&it.id, &decision(Status::Approved)).await.unwrap();
+    let mut late = fixed.clone();
+    late.title = "Te laat".into();
+    let outcome = store.correct(&it.id, &late).await.unwrap();
+    assert_eq!(outcome, Transition::NotPending(Status::Approved));
+    assert_eq!(store.get(&it.id).await.unwrap().unwrap().submission.title, "Verbeterde titel");
+    assert_eq!(store.correct("01NOTTHERE", &late).await.unwrap(), Transition::NotFound);
+}
+
+async fn audit_log_lists_newest_first_across_pages(store: &dyn QueueStore) {
+    let start = Utc.timestamp_opt(1_760_000_000, 0).unwrap();
+    let actions = [AuditAction::EnteredOnBehalf, AuditAction::Corrected, AuditAction::Approved];
+    for (n, action) in actions.into_iter().enumerate() {
+        let entry = AuditEntry {
+            at: start + Duration::seconds(n as i64),
+            actor: "mod@example.org".into(),
+            action,
+            post_id: format!("post-{n}"),
+            note: (action == AuditAction::Corrected).then(|| "titel".to_owned()),
+        };
+        store.record_audit(&entry).await.unwrap();
+    }
+    let first = store.list_audit(2, None).await.unwrap();
+    assert_eq!(first.entries.len(), 2);
+    let rest = store.list_audit(2, first.next.as_deref()).await.unwrap();
+    let all: Vec<&AuditEntry> = first.entries.iter().chain(&rest.entries).collect();
+    let posts: Vec<&str> = all.iter().map(|e| e.post_id.as_str()).collect();
+    assert_eq!(posts, ["post-2", "post-1", "post-0"]);
+    assert_eq!(all[1].note.as_deref(), Some("titel"));
+    assert_eq!(all[0].action, AuditAction::Approved);
+    assert_eq!(all[2].at, start);
+    assert!(all[0].note.is_none());
+}
+
 fn sqlite() -> (SqliteQueue, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     (SqliteQueue::open(&dir.path().join("queue.sqlite3")).unwrap(), dir)
@@ -168,6 +238,9 @@ contract!(
     pending_is_listed_oldest_first_across_pages,
     approve_and_reject_happen_once,
     rate_slots_stop_at_the_maximum_per_window,
+    approved_items_are_listed_and_counted_by_status,
+    correction_changes_a_pending_item_only,
+    audit_log_lists_newest_first_across_pages,
 );
 
 // C14 must 5 (concurrent approvals), on SQLite only: moto serves requests on threads

@@ -16,14 +16,22 @@ fn good(t: &TestApp) -> Vec<u8> {
     format!("{GOOD}{}", form_extras(&t.app.secrets)).into_bytes()
 }
 
-// Guards that the form served by the function carries fresh hidden fields.
+// Guards that the form served by the function carries fresh hidden fields and the honeypot,
+// and that the kind from the query is chosen (a request when there is none).
 #[tokio::test]
-async fn get_form_has_fresh_token_and_nonce() {
+async fn get_form_has_fresh_token_nonce_and_honeypot() {
     let t = sqlite_app(5);
     let answer = get(&t.app, "/plaatsen?kind=offer").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.html.contains("name=\"form_token\" value=\""));
+    assert!(answer.html.contains("name=\"submission_id\" value=\""));
+    assert!(
+        answer.html.contains("name=\"website\" tabindex=\"-1\" autocomplete=\"off\" value=\"\"")
+    );
     assert!(answer.html.contains("value=\"offer\" checked"));
+    assert!(answer.html.contains("<h1>Bied hulp aan</h1>"));
+    let plain = get(&t.app, "/plaatsen").await;
+    assert!(plain.html.contains("value=\"request\" required checked"), "{}", plain.html);
 }
 
 // Guards the happy path and the confirmation: 303, then a page with the private link;
@@ -40,12 +48,18 @@ async fn valid_submission_redirects_to_confirmation_with_management_link() {
     assert!(
         page.html.contains(&format!("https://buurtbord.example.nl/beheer-bericht/{id}?token="))
     );
+    // The theme's page: its header, stylesheet and the site's name, without a Referer.
+    assert!(page.html.contains("<h1>Bedankt, uw bericht is ontvangen</h1>"));
+    assert!(page.html.contains("class=\"site-header\"") && page.html.contains("Buurtbord Test"));
+    assert!(page.html.contains("href=\"/static/style.css\""));
+    assert!(page.html.contains("<meta name=\"referrer\" content=\"no-referrer\">"));
     let forged = location.split("token=").next().unwrap().to_owned() + "token=AAAA";
     assert_eq!(get(&t.app, &forged).await.status, StatusCode::NOT_FOUND);
 }
 
-// Guards the static page's first POST: without a signed token nothing is lost; the form
-// comes back with every value (emoji, Arabic, line breaks), a fresh token and a note.
+// Guards the static page's first POST: without a signed token nothing is lost; the theme's
+// form comes back with every value (emoji, Arabic, line breaks), fresh hidden fields and a
+// kind note saying so.
 #[tokio::test]
 async fn post_without_form_token_rerenders_everything_with_a_note() {
     let t = sqlite_app(5);
@@ -54,30 +68,52 @@ async fn post_without_form_token_rerenders_everything_with_a_note() {
         &email=zoe%40example.org&phone=06+12345678&consent=ja";
     let answer = post_form(&t.app, body.as_bytes().to_vec()).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(answer.html.contains("Controleer uw gegevens"));
-    assert!(answer.html.contains("مساعدة 👋"));
-    assert!(answer.html.contains("Lijn 1\r\nLijn 2 &lt;b&gt;"), "{}", answer.html);
-    assert!(answer.html.contains("Zoë") && answer.html.contains("06 12345678"));
+    assert!(answer.html.contains("er is niets verloren"), "{}", answer.html);
+    assert!(answer.html.contains("klik nog een keer op Versturen"));
+    assert!(!answer.html.contains("class=\"error-summary\""));
+    assert!(answer.html.contains("value=\"مساعدة 👋\""));
+    assert!(answer.html.contains(">\nLijn 1\r\nLijn 2 &lt;b&gt;</textarea>"), "{}", answer.html);
+    assert!(answer.html.contains("value=\"Zoë\"") && answer.html.contains("value=\"06 12345678\""));
     assert!(answer.html.contains("value=\"garden\" selected"));
-    assert!(answer.html.contains("name=\"consent\" value=\"ja\" checked"));
+    assert!(answer.html.contains("value=\"huizen\" selected"));
+    assert!(answer.html.contains("value=\"Bovenweg\""));
+    assert!(answer.html.contains("value=\"offer\" checked"));
+    assert!(answer.html.contains("name=\"consent\" value=\"yes\" checked"));
+    assert!(answer.html.contains("name=\"form_token\" value=\""));
+    assert!(answer.html.contains("name=\"submission_id\" value=\""));
     assert!(all_pending(&t.store).await.is_empty());
 }
 
-// Guards field errors: summary links to each field, each message next to its field.
+// Guards field errors: the summary names and links to each wrong field in the form's order,
+// each message stands next to its field with aria-invalid and aria-describedby, the page
+// title says there is an error, and every value is kept.
 #[tokio::test]
 async fn invalid_fields_get_summary_and_messages_with_values_kept() {
     let t = sqlite_app(5);
     let body = format!(
-        "title=Hulp&kind=request&category=onbekend&municipality=asby&body=x\
-         &display_name=Anna&email=geen-adres{}",
+        "title=Hulp+%22nu%22+%26+O%27Neill&kind=request&category=onbekend&municipality=%C3%85sby\
+         &body=x&display_name=Anna&email=geen-adres{}",
         form_extras(&t.app.secrets)
     );
     let answer = post_form(&t.app, body.into_bytes()).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(answer.html.contains("href=\"#veld-category\""));
-    assert!(answer.html.contains("href=\"#veld-email\""));
-    assert!(answer.html.contains("id=\"fout-email\""));
+    assert!(answer.html.contains("<title>Fout: Vraag om hulp – Buurtbord Test</title>"));
+    let summary = answer.html.split("class=\"error-summary\"").nth(1).unwrap();
+    let summary = summary.split("</div>").next().unwrap();
+    assert!(summary.contains("Verbeter deze 2 punten"), "{summary}");
+    let category = summary.find("<a href=\"#veld-category\">Soort hulp: Kies een van de");
+    let email = summary.find("<a href=\"#veld-email\">E-mailadres: Vul een geldig e-mailadres");
+    assert!(category.unwrap() < email.unwrap(), "{summary}");
+
+    assert!(answer.html.contains("<p class=\"field-error\" id=\"fout-email\">"));
+    assert!(answer.html.contains("aria-describedby=\"fout-email\" aria-invalid=\"true\""));
+    assert!(answer.html.contains("aria-describedby=\"fout-category\" aria-invalid=\"true\""));
+    assert!(!answer.html.contains("id=\"fout-title\""));
+    assert!(answer.html.contains("aria-describedby=\"hint-title\">"));
     assert!(answer.html.contains("value=\"geen-adres\""));
+    assert!(answer.html.contains(&format!("value=\"{}\"", escaped("Hulp \"nu\" & O'Neill"))));
+    // Åsby was typed as its name; the list still shows it chosen.
+    assert!(answer.html.contains("<option value=\"asby\" selected>Åsby</option>"));
 }
 
 // Guards the honeypot and the timing window: refused politely, nothing stored.

@@ -2,11 +2,18 @@
 //! environment, logging JSON lines that each carry the invocation's request id.
 //!
 //! Environment: `BUURTBORD_TABLE` (DynamoDB table), `BUURTBORD_DYNAMODB_ENDPOINT`
-//! (optional override), `BUURTBORD_SITE_YAML` (path of site.yaml, default `site.yaml`
-//! beside the binary's working directory), `BUURTBORD_FORM_KEY` and `BUURTBORD_IP_SALT`
-//! (base64, at least 32 bytes each), `BUURTBORD_POSTS_PER_HOUR` (optional), and the usual
-//! `AWS_REGION`. Log level from `AWS_LAMBDA_LOG_LEVEL`, then `RUST_LOG`.
+//! (optional override), `BUURTBORD_CONTENT_DIR` (the content folder with `site.yaml` and
+//! `pages/`; posts are not read; default `content`), `BUURTBORD_THEME_DIR` (the site's
+//! theme, `templates/` and `theme.yaml`; default `theme`), both relative to the working
+//! directory, so the deployment package carries them beside the binary;
+//! `BUURTBORD_BASE_URL` (optional, replaces site.yaml's `base_url`, as in the generator),
+//! `BUURTBORD_FORM_KEY` and `BUURTBORD_IP_SALT` (base64, at least 32 bytes each),
+//! `BUURTBORD_POSTS_PER_HOUR` (optional), and the usual `AWS_REGION`. Log level from
+//! `AWS_LAMBDA_LOG_LEVEL`, then `RUST_LOG`.
+//!
+//! `BUURTBORD_COOKIE_KEY` (base64, at least 64 bytes) encrypts and signs moderator sessions.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -49,27 +56,46 @@ fn init_logging() {
 async fn app_from_env() -> Result<Arc<App>, lambda_http::Error> {
     let table = env("BUURTBORD_TABLE")?;
     let endpoint = std::env::var("BUURTBORD_DYNAMODB_ENDPOINT").ok();
-    let site_path = std::env::var("BUURTBORD_SITE_YAML").unwrap_or_else(|_| "site.yaml".into());
-    let site_yaml = std::fs::read_to_string(&site_path).map_err(|e| format!("{site_path}: {e}"))?;
-    let (rules, base_url) = SiteRules::from_site_yaml(&site_yaml)?;
-    let base_url = std::env::var("BUURTBORD_BASE_URL").unwrap_or(base_url);
-    let secrets =
-        Secrets { form_key: secret("BUURTBORD_FORM_KEY")?, ip_salt: secret("BUURTBORD_IP_SALT")? };
+    let content_dir = PathBuf::from(env_or("BUURTBORD_CONTENT_DIR", "content"));
+    let theme_dir = PathBuf::from(env_or("BUURTBORD_THEME_DIR", "theme"));
+    let site_path = content_dir.join("site.yaml");
+    let site_yaml =
+        std::fs::read_to_string(&site_path).map_err(|e| format!("{}: {e}", site_path.display()))?;
+    let (rules, _) = SiteRules::from_site_yaml(&site_yaml)?;
+    let pages = Pages::load(&content_dir, &theme_dir)?;
+    let secrets = Secrets {
+        form_key: secret("BUURTBORD_FORM_KEY")?,
+        ip_salt: secret("BUURTBORD_IP_SALT")?,
+        cookie_key: cookie_key()?,
+    };
     let posts_per_hour = match std::env::var("BUURTBORD_POSTS_PER_HOUR") {
         Ok(value) => value.parse().map_err(|_| "BUURTBORD_POSTS_PER_HOUR: not a number")?,
         Err(_) => DEFAULT_POSTS_PER_HOUR,
     };
     Ok(Arc::new(App {
         store: Arc::new(DynamoQueue::from_env(table, endpoint.as_deref()).await),
-        pages: Pages::new(&rules.site_name, &base_url)?,
+        pages,
         rules,
         secrets,
         posts_per_hour,
     }))
 }
 
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
 fn env(name: &str) -> Result<String, lambda_http::Error> {
     std::env::var(name).map_err(|_| format!("{name} is not set").into())
+}
+
+/// `BUURTBORD_COOKIE_KEY`: `cookie::Key` needs 64 bytes.
+fn cookie_key() -> Result<Vec<u8>, lambda_http::Error> {
+    let bytes = secret("BUURTBORD_COOKIE_KEY")?;
+    if bytes.len() < 64 {
+        return Err("BUURTBORD_COOKIE_KEY: at least 64 bytes are needed".into());
+    }
+    Ok(bytes)
 }
 
 fn secret(name: &str) -> Result<Vec<u8>, lambda_http::Error> {

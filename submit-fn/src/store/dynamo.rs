@@ -2,7 +2,8 @@
 //!
 //! Layout: partition key `pk` (`post#<id>` for submissions, `rate#<ip hash>#<window>` for
 //! rate-limit counters); the sparse index `status-date` (`status`, `date`) lists pending
-//! posts oldest first. Every expression names attributes through `#placeholders`, since
+//! posts oldest first; audit entries (`audit#<time>#<ulid>`) carry `status = audit` so the
+//! same index lists them by time. Every expression names attributes through `#placeholders`, since
 //! `status`, `date`, `name`, `type`, `ttl` and `comment` are reserved words (case C23), and
 //! an absent optional field is an absent attribute, never `""`.
 
@@ -13,20 +14,22 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, Select,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::{
-    Created, Decision, PendingPage, QueueItem, QueueStore, Status, StoreError, Transition,
-    format_time, parse_time,
+    AuditAction, AuditEntry, AuditPage, Created, Decision, PendingPage, QueueItem, QueueStore,
+    Status, StoreError, Transition, format_time, parse_time,
 };
 use crate::submission::{Kind, Submission};
 
 /// The index that lists items by status, oldest first.
 pub const STATUS_INDEX: &str = "status-date";
+/// The `status` value that puts an audit entry on the status index.
+const AUDIT_STATUS: &str = "audit";
 /// Rejected items are deleted by DynamoDB's TTL this long after the decision.
 pub const REJECTED_RETENTION_DAYS: u64 = 30;
 
@@ -80,6 +83,16 @@ impl DynamoQueue {
         DynamoQueue::new(Client::new(&loader.load().await), table)
     }
 
+    /// The client, for the other item types kept in the same table.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table name.
+    pub(crate) fn table(&self) -> &str {
+        &self.table
+    }
+
     /// Creates the table and its index, on demand billing. For tests and first set-up; the
     /// deployment template creates the same table in AWS.
     pub async fn create_table(&self) -> Result<(), StoreError> {
@@ -119,8 +132,12 @@ impl DynamoQueue {
         Ok(())
     }
 
-    async fn status_of(&self, id: &str) -> Result<Option<Status>, StoreError> {
-        Ok(self.get(id).await?.map(|item| item.status))
+    /// Why a conditional update on `id` changed nothing.
+    async fn transition_of(&self, id: &str) -> Result<Transition, StoreError> {
+        Ok(match self.get(id).await?.map(|item| item.status) {
+            Some(status) => Transition::NotPending(status),
+            None => Transition::NotFound,
+        })
     }
 }
 
@@ -162,8 +179,9 @@ impl QueueStore for DynamoQueue {
         output.item.map(|attrs| from_attributes(&attrs)).transpose()
     }
 
-    async fn list_pending(
+    async fn list(
         &self,
+        status: Status,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<PendingPage, StoreError> {
@@ -173,8 +191,8 @@ impl QueueStore for DynamoQueue {
             .query()
             .table_name(&self.table)
             .index_name(STATUS_INDEX)
-            .key_condition_expression("#status = :pending")
-            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .key_condition_expression("#status = :status")
+            .expression_attribute_values(":status", s(status.as_str()))
             .projection_expression(projection())
             .scan_index_forward(true)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
@@ -218,6 +236,114 @@ impl QueueStore for DynamoQueue {
         }
     }
 
+    async fn count(&self, status: Status) -> Result<usize, StoreError> {
+        let mut total = 0;
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(STATUS_INDEX)
+                .key_condition_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status.as_str()))
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| dynamo_error("Query", e))?;
+            total += usize::try_from(output.count).unwrap_or(0);
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn correct(&self, id: &str, submission: &Submission) -> Result<Transition, StoreError> {
+        let mut sets = Vec::new();
+        let mut removes = Vec::new();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("post#{id}")))
+            .condition_expression("attribute_exists(#pk) AND #status = :pending")
+            .expression_attribute_names("#pk", "pk")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()));
+        for (name, value) in submission_attributes(submission) {
+            request = request.expression_attribute_names(format!("#{name}"), name);
+            match value {
+                Some(value) => {
+                    sets.push(format!("#{name} = :{name}"));
+                    request = request.expression_attribute_values(format!(":{name}"), value);
+                }
+                None => removes.push(format!("#{name}")),
+            }
+        }
+        let mut update = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        match request.update_expression(update).send().await {
+            Ok(_) => Ok(Transition::Done),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                self.transition_of(id).await
+            }
+            Err(e) => Err(dynamo_error("UpdateItem", e)),
+        }
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let at = format_time(entry.at);
+        let mut item = HashMap::from([
+            ("pk".to_owned(), s(format!("audit#{at}#{}", ulid::Ulid::generate()))),
+            ("status".to_owned(), s(AUDIT_STATUS)),
+            ("date".to_owned(), s(at)),
+            ("actor".to_owned(), s(&entry.actor)),
+            ("action".to_owned(), s(entry.action.as_str())),
+            ("id".to_owned(), s(&entry.post_id)),
+        ]);
+        if let Some(note) = entry.note.as_ref().filter(|n| !n.trim().is_empty()) {
+            item.insert("comment".to_owned(), s(note));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| dynamo_error("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn list_audit(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, StoreError> {
+        let start = cursor.map(decode_cursor).transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(STATUS_INDEX)
+            .key_condition_expression("#status = :audit")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":audit", s(AUDIT_STATUS))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| dynamo_error("Query", e))?;
+        let entries = output.items().iter().map(audit_from_attributes).collect::<Result<_, _>>()?;
+        let next = output.last_evaluated_key.as_ref().map(encode_cursor);
+        Ok(AuditPage { entries, next })
+    }
+
     async fn decide(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError> {
         let mut update = "SET #status = :to, #decided_by = :by, #decided_at = :at".to_owned();
         let mut request = self
@@ -250,10 +376,7 @@ impl QueueStore for DynamoQueue {
         match request.update_expression(update).send().await {
             Ok(_) => Ok(Transition::Done),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(match self.status_of(id).await? {
-                    Some(status) => Transition::NotPending(status),
-                    None => Transition::NotFound,
-                })
+                self.transition_of(id).await
             }
             Err(e) => Err(dynamo_error("UpdateItem", e)),
         }
@@ -265,38 +388,59 @@ fn projection() -> String {
 }
 
 fn to_attributes(item: &QueueItem) -> HashMap<String, AttributeValue> {
-    let sub = &item.submission;
     let mut attrs = HashMap::from([
         ("pk".to_owned(), s(format!("post#{}", item.id))),
         ("id".to_owned(), s(&item.id)),
         ("nonce".to_owned(), s(&item.nonce)),
         ("status".to_owned(), s(item.status.as_str())),
         ("date".to_owned(), s(format_time(item.received_at))),
-        ("type".to_owned(), s(sub.kind.as_str())),
-        ("title".to_owned(), s(&sub.title)),
-        ("body".to_owned(), s(&sub.body)),
-        ("category".to_owned(), s(&sub.category)),
-        ("municipality".to_owned(), s(&sub.municipality)),
-        ("recurring".to_owned(), AttributeValue::Bool(sub.recurring)),
-        ("name".to_owned(), s(&sub.display_name)),
         ("token_hash".to_owned(), s(&item.token_hash)),
         ("ip_hash".to_owned(), s(&item.ip_hash)),
         ("fingerprint".to_owned(), s(&item.fingerprint)),
     ]);
-    let optional = [
-        ("neighbourhood", sub.neighbourhood.clone()),
-        ("expires", sub.expires.map(|d| d.to_string())),
-        ("organisation", sub.organisation.clone()),
-        ("email", sub.email.clone()),
-        ("phone", sub.phone.clone()),
-    ];
-    // DynamoDB rejects "" in keys and the SQLite schema rejects it everywhere: absent it is.
-    for (name, value) in optional {
-        if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
-            attrs.insert(name.to_owned(), s(value));
+    for (name, value) in submission_attributes(&item.submission) {
+        if let Some(value) = value {
+            attrs.insert(name.to_owned(), value);
         }
     }
     attrs
+}
+
+/// The submission's attributes; an optional field that is absent (or blank) is `None`,
+/// since DynamoDB rejects "" in keys and the SQLite schema rejects it everywhere.
+fn submission_attributes(sub: &Submission) -> Vec<(&'static str, Option<AttributeValue>)> {
+    let optional = |value: Option<String>| value.filter(|v| !v.trim().is_empty()).map(s);
+    vec![
+        ("type", Some(s(sub.kind.as_str()))),
+        ("title", Some(s(&sub.title))),
+        ("body", Some(s(&sub.body))),
+        ("category", Some(s(&sub.category))),
+        ("municipality", Some(s(&sub.municipality))),
+        ("recurring", Some(AttributeValue::Bool(sub.recurring))),
+        ("name", Some(s(&sub.display_name))),
+        ("neighbourhood", optional(sub.neighbourhood.clone())),
+        ("expires", optional(sub.expires.map(|d| d.to_string()))),
+        ("organisation", optional(sub.organisation.clone())),
+        ("email", optional(sub.email.clone())),
+        ("phone", optional(sub.phone.clone())),
+    ]
+}
+
+fn audit_from_attributes(
+    attrs: &HashMap<String, AttributeValue>,
+) -> Result<AuditEntry, StoreError> {
+    let text = |name: &str| attrs.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let post_id = text("id").unwrap_or_default();
+    let malformed = |reason: String| StoreError::Malformed { id: post_id.clone(), reason };
+    let action = text("action").unwrap_or_default();
+    Ok(AuditEntry {
+        at: parse_time(&post_id, &text("date").ok_or_else(|| malformed("missing date".into()))?)?,
+        actor: text("actor").ok_or_else(|| malformed("missing actor".into()))?,
+        action: AuditAction::parse(&action)
+            .ok_or_else(|| malformed(format!("audit action {action:?}")))?,
+        post_id: post_id.clone(),
+        note: text("comment"),
+    })
 }
 
 fn from_attributes(attrs: &HashMap<String, AttributeValue>) -> Result<QueueItem, StoreError> {

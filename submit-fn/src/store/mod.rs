@@ -6,6 +6,7 @@
 //! by a conditional write; optional fields are absent, never empty strings.
 
 pub mod dynamo;
+pub mod moderators;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::submission::Submission;
 
 pub use dynamo::DynamoQueue;
+pub use moderators::{LockState, Moderator, ModeratorError, ModeratorStore};
 pub use sqlite::SqliteQueue;
 
 /// Where a queued post is in moderation.
@@ -98,11 +100,71 @@ pub enum Transition {
     NotFound,
 }
 
-/// One page of pending items, oldest first, and where the next page starts.
+/// One page of items of one status, oldest first, and where the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingPage {
     pub items: Vec<QueueItem>,
     /// Opaque; pass to `list_pending` for the next page. `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// What a moderator (or the system) did to a post, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Approved,
+    Rejected,
+    /// Fields changed before approval; the note names which.
+    Corrected,
+    /// Entered by a moderator for a resident who phoned or came to the desk.
+    EnteredOnBehalf,
+    /// Published again by `publish --reconcile` after an interrupted approval.
+    Republished,
+}
+
+impl AuditAction {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Approved => "approved",
+            AuditAction::Rejected => "rejected",
+            AuditAction::Corrected => "corrected",
+            AuditAction::EnteredOnBehalf => "entered_on_behalf",
+            AuditAction::Republished => "republished",
+        }
+    }
+
+    /// Parses a stored value.
+    pub fn parse(value: &str) -> Option<AuditAction> {
+        [
+            AuditAction::Approved,
+            AuditAction::Rejected,
+            AuditAction::Corrected,
+            AuditAction::EnteredOnBehalf,
+            AuditAction::Republished,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == value)
+    }
+}
+
+/// One line of the audit log: who did what to which post, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// The moderator's e-mail address, or `system` for the reconciler.
+    pub actor: String,
+    pub action: AuditAction,
+    pub post_id: String,
+    /// A rejection's reason, or the corrected fields.
+    pub note: Option<String>,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Opaque; pass to `list_audit` for the next (older) page. `None` on the last page.
     pub next: Option<String>,
 }
 
@@ -130,12 +192,37 @@ pub trait QueueStore: Send + Sync {
     /// The item with this id.
     async fn get(&self, id: &str) -> Result<Option<QueueItem>, StoreError>;
 
+    /// Items with `status`, oldest first, at most `limit` per page.
+    async fn list(
+        &self,
+        status: Status,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<PendingPage, StoreError>;
+
     /// Pending items, oldest first, at most `limit` per page.
     async fn list_pending(
         &self,
         limit: usize,
         cursor: Option<&str>,
-    ) -> Result<PendingPage, StoreError>;
+    ) -> Result<PendingPage, StoreError> {
+        self.list(Status::Pending, limit, cursor).await
+    }
+
+    /// How many items have `status`.
+    async fn count(&self, status: Status) -> Result<usize, StoreError>;
+
+    /// Replaces a pending item's submission (a moderator's correction); an item that left
+    /// `pending` is left alone. The nonce, token and fingerprint stay, so the resident's
+    /// retry of the original form is still recognised.
+    async fn correct(&self, id: &str, submission: &Submission) -> Result<Transition, StoreError>;
+
+    /// Appends one entry to the audit log.
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// The audit log, newest first, at most `limit` per page.
+    async fn list_audit(&self, limit: usize, cursor: Option<&str>)
+    -> Result<AuditPage, StoreError>;
 
     /// Counts one post for `ip_hash` in the window named `window` (e.g. the hour), unless
     /// `max` were already counted there. Returns whether the post may go ahead.

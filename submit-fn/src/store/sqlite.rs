@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
-    Created, Decision, PendingPage, QueueItem, QueueStore, Status, StoreError, Transition,
-    format_time, parse_time,
+    AuditAction, AuditEntry, AuditPage, Created, Decision, PendingPage, QueueItem, QueueStore,
+    Status, StoreError, Transition, format_time, parse_time,
 };
 use crate::submission::{Kind, Submission};
 
@@ -52,6 +52,14 @@ CREATE TABLE IF NOT EXISTS rate_limits (
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (ip_hash, window)
 );
+CREATE TABLE IF NOT EXISTS audit (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      TEXT NOT NULL CHECK (length(trim(at)) > 0),
+    actor   TEXT NOT NULL CHECK (length(trim(actor)) > 0),
+    action  TEXT NOT NULL CHECK (length(trim(action)) > 0),
+    post_id TEXT NOT NULL CHECK (length(trim(post_id)) > 0),
+    note    TEXT CHECK (note IS NULL OR length(trim(note)) > 0)
+);
 ";
 
 const COLUMNS: &str = "id, nonce, status, received_at, kind, title, body, category, \
@@ -70,11 +78,13 @@ impl SqliteQueue {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(super::moderators::MODERATORS_SCHEMA)?;
         Ok(SqliteQueue { conn: Arc::new(Mutex::new(conn)) })
     }
 
-    /// Runs `work` on the connection off the async threads.
-    async fn with_conn<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Runs `work` on the connection off the async threads. Other tables of the same file
+    /// (moderators, audit log) use it too.
+    pub(crate) async fn with_conn<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -158,8 +168,9 @@ impl QueueStore for SqliteQueue {
         .await
     }
 
-    async fn list_pending(
+    async fn list(
         &self,
+        status: Status,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<PendingPage, StoreError> {
@@ -170,11 +181,14 @@ impl QueueStore for SqliteQueue {
         .ok_or(StoreError::BadCursor)?;
         self.with_conn(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM submissions WHERE status = 'pending' \
+                "SELECT {COLUMNS} FROM submissions WHERE status = ?4 \
                  AND (received_at, id) > (?1, ?2) ORDER BY received_at, id LIMIT ?3"
             ))?;
             // One row more than asked tells whether there is a next page.
-            let rows = stmt.query_map(params![after.0, after.1, limit as i64 + 1], read_item)?;
+            let rows = stmt.query_map(
+                params![after.0, after.1, limit as i64 + 1, status.as_str()],
+                read_item,
+            )?;
             let mut items = rows.collect::<Result<Result<Vec<_>, _>, _>>()??;
             let next = if items.len() > limit {
                 items.truncate(limit);
@@ -212,6 +226,113 @@ impl QueueStore for SqliteQueue {
         .await
     }
 
+    async fn count(&self, status: Status) -> Result<usize, StoreError> {
+        self.with_conn(move |conn| {
+            let count: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM submissions WHERE status = ?1",
+                params![status.as_str()],
+                |r| r.get(0),
+            )?;
+            Ok(usize::try_from(count).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn correct(&self, id: &str, submission: &Submission) -> Result<Transition, StoreError> {
+        let (id, s) = (id.to_owned(), submission.clone());
+        self.with_conn(move |conn| {
+            let changed = conn.execute(
+                "UPDATE submissions SET kind = ?2, title = ?3, body = ?4, category = ?5, \
+                 municipality = ?6, neighbourhood = ?7, recurring = ?8, expires = ?9, \
+                 display_name = ?10, organisation = ?11, email = ?12, phone = ?13 \
+                 WHERE id = ?1 AND status = 'pending'",
+                params![
+                    id,
+                    s.kind.as_str(),
+                    s.title,
+                    s.body,
+                    s.category,
+                    s.municipality,
+                    s.neighbourhood,
+                    s.recurring,
+                    s.expires.map(|d| d.to_string()),
+                    s.display_name,
+                    s.organisation,
+                    s.email,
+                    s.phone,
+                ],
+            )?;
+            if changed == 1 {
+                return Ok(Transition::Done);
+            }
+            status_transition(conn, &id)
+        })
+        .await
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO audit (at, actor, action, post_id, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    format_time(entry.at),
+                    entry.actor,
+                    entry.action.as_str(),
+                    entry.post_id,
+                    entry.note
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_audit(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, StoreError> {
+        let before = match cursor {
+            Some(c) => c.parse::<i64>().map_err(|_| StoreError::BadCursor)?,
+            None => i64::MAX,
+        };
+        self.with_conn(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, at, actor, action, post_id, note FROM audit WHERE seq < ?1 \
+                 ORDER BY seq DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![before, limit as i64 + 1], |row| {
+                let seq: i64 = row.get(0)?;
+                let at: String = row.get(1)?;
+                let action: String = row.get(3)?;
+                Ok((seq, at, row.get::<_, String>(2)?, action, row.get(4)?, row.get(5)?))
+            })?;
+            let mut entries = Vec::new();
+            let mut last_seq = None;
+            for row in rows {
+                let (seq, at, actor, action, post_id, note): (_, _, _, _, String, _) = row?;
+                if entries.len() == limit {
+                    return Ok(AuditPage { entries, next: last_seq.map(|s: i64| s.to_string()) });
+                }
+                let action = AuditAction::parse(&action).ok_or_else(|| StoreError::Malformed {
+                    id: post_id.clone(),
+                    reason: format!("audit action {action:?}"),
+                })?;
+                entries.push(AuditEntry {
+                    at: parse_time(&post_id, &at)?,
+                    actor,
+                    action,
+                    post_id,
+                    note,
+                });
+                last_seq = Some(seq);
+            }
+            Ok(AuditPage { entries, next: None })
+        })
+        .await
+    }
+
     async fn decide(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError> {
         let (id, decision) = (id.to_owned(), decision.clone());
         self.with_conn(move |conn| {
@@ -229,18 +350,21 @@ impl QueueStore for SqliteQueue {
             if changed == 1 {
                 return Ok(Transition::Done);
             }
-            let status: Option<String> = conn
-                .query_row("SELECT status FROM submissions WHERE id = ?1", params![id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            Ok(match status.as_deref().and_then(Status::parse) {
-                Some(status) => Transition::NotPending(status),
-                None => Transition::NotFound,
-            })
+            status_transition(conn, &id)
         })
         .await
     }
+}
+
+/// Why a conditional update on `id` changed nothing: it left `pending`, or it is not there.
+fn status_transition(conn: &Connection, id: &str) -> Result<Transition, StoreError> {
+    let status: Option<String> = conn
+        .query_row("SELECT status FROM submissions WHERE id = ?1", params![id], |r| r.get(0))
+        .optional()?;
+    Ok(match status.as_deref().and_then(Status::parse) {
+        Some(status) => Transition::NotPending(status),
+        None => Transition::NotFound,
+    })
 }
 
 /// Reads one row in `COLUMNS` order. The outer error is SQLite's, the inner one a value

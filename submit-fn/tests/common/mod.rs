@@ -1,8 +1,9 @@
-//! Shared test fixtures: the rules the handed cases assume (municipality Åsby, categories
-//! moving and garden), an app on a real SQLite file, and helpers that drive the router.
+//! Shared test fixtures: the site the handed cases assume (`fixtures/content/`:
+//! municipality Åsby, categories moving and garden) rendered with the repository's theme,
+//! an app on a real SQLite file, and helpers that drive the router.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -11,32 +12,30 @@ use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use submit_fn::app::App;
 use submit_fn::render::Pages;
-use submit_fn::rules::{Category, Municipality, SiteRules};
+use submit_fn::rules::SiteRules;
 use submit_fn::spam::{Secrets, new_nonce};
 use submit_fn::store::SqliteQueue;
 use tower::ServiceExt;
 
-/// The rules the handed cases are written against.
+/// The content folder of the handed cases' site: site.yaml and one page.
+pub fn content_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/content")
+}
+
+/// The repository's default theme, the one the static site is built with.
+pub fn theme_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default")
+}
+
+/// The rules the handed cases are written against, from the fixture's site.yaml.
 pub fn rules() -> SiteRules {
-    let category = |slug: &str, label: &str| Category {
-        slug: slug.into(),
-        label: label.into(),
-        description: None,
-    };
-    SiteRules {
-        site_name: "Buurtbord Test".into(),
-        municipalities: vec![
-            Municipality { slug: "asby".into(), name: "Åsby".into(), neighbourhoods: vec![] },
-            Municipality {
-                slug: "huizen".into(),
-                name: "Huizen".into(),
-                neighbourhoods: vec!["Oostermeent".into(), "Bovenweg".into()],
-            },
-        ],
-        categories: vec![category("moving", "Verhuizen"), category("garden", "Tuin")],
-        expiry_max_days: 90,
-        time_zone: chrono_tz::Europe::Amsterdam,
-    }
+    let yaml = std::fs::read_to_string(content_dir().join("site.yaml")).unwrap();
+    SiteRules::from_site_yaml(&yaml).unwrap().0
+}
+
+/// The function's pages for the fixture site.
+pub fn pages() -> Pages {
+    Pages::load(&content_dir(), &theme_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// An app on a fresh SQLite file; the temp dir lives as long as the returned guard.
@@ -53,7 +52,7 @@ pub fn sqlite_app(posts_per_hour: u32) -> TestApp {
         store: Arc::new(store.clone()),
         rules: rules(),
         secrets: Secrets::generate(),
-        pages: Pages::new("Buurtbord Test", "https://buurtbord.example.nl/").unwrap(),
+        pages: pages(),
         posts_per_hour,
     });
     TestApp { app, store, dir }
@@ -141,12 +140,12 @@ pub async fn all_pending(
     }
 }
 
-/// Escapes text the way Tera's HTML autoescape does, to find a kept value in a page.
+/// Escapes text the way the theme's autoescape does (`&<>"'` only), to find a kept value
+/// in a page.
 pub fn escaped(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
-        .replace('/', "&#x2F;")
+        .replace('\'', "&apos;")
 }

@@ -1,0 +1,101 @@
+//! Wiring shared by `serve`, `queue` and `publish`: the local queue, publisher, mailer and
+//! secrets under one content folder, theme, output folder and data folder.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use submit_fn::AppState;
+use submit_fn::mail::{MailTemplates, OutboxMailer};
+use submit_fn::moderate::Moderation;
+use submit_fn::publish::LocalPublisher;
+
+use super::SiteDirs;
+
+/// Where one machine keeps everything.
+#[derive(Debug, Clone, Args)]
+pub struct LocalArgs {
+    #[command(flatten)]
+    pub dirs: SiteDirs,
+    /// Folder to write the site to (and, for serve, to serve it from).
+    #[arg(long, value_name = "DIR", default_value = "public")]
+    pub out: PathBuf,
+    /// Folder for the queue database, the mail outbox and locally generated secrets.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+}
+
+impl LocalArgs {
+    /// The outbox folder: one `.eml` file per message, for the operator to send or read.
+    pub fn outbox(&self) -> PathBuf {
+        self.data.join("outbox")
+    }
+}
+
+/// The submission function's state on this machine.
+pub fn open_app(args: &LocalArgs) -> anyhow::Result<AppState> {
+    submit_fn::local::local_app(&args.data, &args.dirs.content, &args.dirs.theme)
+        .with_context(|| format!("opening the queue in {}", args.data.display()))
+}
+
+/// The queue store alone, for read-only commands.
+pub fn open_store(args: &LocalArgs) -> anyhow::Result<Arc<dyn submit_fn::store::QueueStore>> {
+    Ok(Arc::clone(&open_app(args)?.store))
+}
+
+/// Everything a decision needs. Opening the publisher builds the whole site once.
+pub async fn open(args: &LocalArgs) -> anyhow::Result<Moderation> {
+    let app = open_app(args)?;
+    let options = build_options(args, None)?;
+    let publisher = tokio::task::spawn_blocking(move || LocalPublisher::open(options))
+        .await?
+        .context("building the site")?;
+    let site_root = site_root(args, None)?;
+    moderation(args, &app, Arc::new(publisher), &site_root)
+}
+
+/// The site's public root: `base_url`, or site.yaml's.
+fn site_root(args: &LocalArgs, base_url: Option<&str>) -> anyhow::Result<String> {
+    let site = generator::Site::load(&args.dirs.content, base_url)
+        .map_err(|errors| anyhow::anyhow!("{}", errors[0]))?;
+    Ok(site.absolute(""))
+}
+
+/// The moderation state from an open app and publisher.
+pub fn moderation(
+    args: &LocalArgs,
+    app: &AppState,
+    publisher: Arc<LocalPublisher>,
+    site_root: &str,
+) -> anyhow::Result<Moderation> {
+    let site = generator::Site::load(&args.dirs.content, None)
+        .map_err(|errors| anyhow::anyhow!("{}", errors[0]))?;
+    let mailer = OutboxMailer::new(args.outbox(), &site.mail_from())?;
+    let mails = MailTemplates::new(&site.config.name)?;
+    Ok(Moderation {
+        queue: Arc::clone(&app.store),
+        publisher,
+        mailer: Arc::new(mailer),
+        mails,
+        secrets: app.secrets.clone(),
+        rules: app.rules.clone(),
+        site_root: site_root.to_owned(),
+        reject_reasons: site.config.moderation.reject_reasons.clone(),
+    })
+}
+
+/// The build settings for this machine; `base_url` replaces site.yaml's (serve knows its
+/// own address).
+pub fn build_options(
+    args: &LocalArgs,
+    base_url: Option<String>,
+) -> anyhow::Result<generator::BuildOptions> {
+    Ok(generator::BuildOptions {
+        content: args.dirs.content.clone(),
+        theme: args.dirs.theme.clone(),
+        out: args.out.clone(),
+        now: super::now()?,
+        base_url,
+    })
+}

@@ -1,0 +1,313 @@
+//! Mail to posters and moderators: what a message holds ([`Mail`]), its Dutch texts
+//! ([`MailTemplates`], from `templates/mail/`), and the two ways out ([`Mailer`]): `.eml`
+//! files in an outbox folder for one machine, or SMTP. Amazon SES is reached through its
+//! SMTP interface with [`SmtpMailer`] (host `email-smtp.<region>.amazonaws.com`, STARTTLS on
+//! 587 or TLS on 465, the SES SMTP user name and password).
+//!
+//! Invariants: every message is built by lettre (headers encoded, UTF-8 throughout, a
+//! Message-ID and Date on each), with a text and an HTML part of the same content. No
+//! address ever reaches a log event or an error message. The moderators' notice carries no
+//! data of the poster at all: its template receives none.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+use tera::{Context, Tera};
+
+/// One message, as the application composes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The recipient's address (`naam@example.nl` or `Naam <naam@example.nl>`).
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part, with the same content as `text`.
+    pub html: String,
+}
+
+/// Why a mail was not built or not sent. Messages never contain an address.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid {0} address")]
+    Address(&'static str),
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("mail template: {0}")]
+    Template(#[from] tera::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("smtp: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+}
+
+/// Sends mail.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Builds `mail` into a MIME message and hands it on; `Ok` once the outbox file is
+    /// complete or the SMTP server accepted it.
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+/// Builds the MIME message: From from configuration, multipart/alternative text and
+/// HTML, a Message-ID in the sender's domain, and the current Date.
+pub fn build_message(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
+    let to: Mailbox = mail.to.parse().map_err(|_| MailError::Address("recipient"))?;
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .message_id(Some(message_id(from)))
+        .date(SystemTime::now());
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(reply_to.parse().map_err(|_| MailError::Address("reply-to"))?);
+    }
+    let body = MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone());
+    Ok(builder.multipart(body)?)
+}
+
+/// `<time.random@domain>`: unique without a host name, in the sender's own domain so
+/// receivers can tell our messages apart.
+fn message_id(from: &Mailbox) -> String {
+    let millis = chrono::Utc::now().timestamp_millis();
+    format!("<{millis}.{:016x}@{}>", rand::random::<u64>(), from.email.domain())
+}
+
+/// Parses a configured From address.
+pub fn mailbox(address: &str) -> Result<Mailbox, MailError> {
+    address.parse().map_err(|_| MailError::Address("from"))
+}
+
+/// Writes each message as an `.eml` file into a folder: the mail of `buurtbord serve`,
+/// readable with any mail program. Names are `<UTC time>-<random>.eml`, so `ls` lists
+/// them in the order they were sent.
+pub struct OutboxMailer {
+    dir: PathBuf,
+    from: Mailbox,
+}
+
+impl OutboxMailer {
+    /// An outbox in `dir` (created when missing), sending as `from`.
+    pub fn new(dir: impl Into<PathBuf>, from: &str) -> Result<OutboxMailer, MailError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| MailError::Io { path: dir.clone(), source })?;
+        Ok(OutboxMailer { dir, from: mailbox(from)? })
+    }
+
+    /// The folder the messages go to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        let bytes = build_message(&self.from, mail)?.formatted();
+        let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+        let name = format!("{now}-{:08x}.eml", rand::random::<u32>());
+        // Written under a hidden name, then renamed: a reader of the outbox never sees
+        // half a message.
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let path = self.dir.join(&name);
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| MailError::Io { path, source }
+        };
+        tokio::fs::write(&tmp, &bytes).await.map_err(io(&tmp))?;
+        tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
+        tracing::info!(file = %name, bytes = bytes.len(), "mail written to outbox");
+        Ok(())
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// TLS from the first byte (SMTPS, port 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS, refused if the server cannot (port 587).
+    #[default]
+    Starttls,
+    /// No encryption: only for a relay on the same machine (port 25).
+    Plain,
+}
+
+/// SMTP settings. `password` is never shown by `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default: 465 for `tls`, 587 for `starttls`, 25 for `plain`.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Default: `starttls`.
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The From address of every message.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sends through an SMTP server (a provider, the volunteer centre's, or Amazon SES).
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpMailer {
+    /// Prepares the connection; nothing is sent or opened until the first message.
+    pub fn new(config: &SmtpConfig) -> Result<SmtpMailer, MailError> {
+        type Smtp = AsyncSmtpTransport<Tokio1Executor>;
+        let mut builder = match config.security {
+            Security::Tls => Smtp::relay(&config.host)?,
+            Security::Starttls => Smtp::starttls_relay(&config.host)?,
+            Security::Plain => Smtp::builder_dangerous(&config.host),
+        };
+        if let Some(port) = config.port {
+            builder = builder.port(port);
+        }
+        if let (Some(user), Some(password)) = (&config.user, &config.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(SmtpMailer { transport: builder.build(), from: mailbox(&config.from)? })
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        let message = build_message(&self.from, mail)?;
+        let response = self.transport.send(message).await?;
+        tracing::info!(code = %response.code(), "mail accepted by smtp server");
+        Ok(())
+    }
+}
+
+/// The mail templates, compiled into the binary and once per process.
+pub struct MailTemplates {
+    tera: Tera,
+    site_name: String,
+}
+
+/// The templates of each mail: subject, text, HTML.
+const TEMPLATES: [(&str, &str); 10] = [
+    ("mail/base.html", include_str!("../templates/mail/base.html")),
+    ("mail/approved.subject.txt", include_str!("../templates/mail/approved.subject.txt")),
+    ("mail/approved.txt", include_str!("../templates/mail/approved.txt")),
+    ("mail/approved.html", include_str!("../templates/mail/approved.html")),
+    ("mail/rejected.subject.txt", include_str!("../templates/mail/rejected.subject.txt")),
+    ("mail/rejected.txt", include_str!("../templates/mail/rejected.txt")),
+    ("mail/rejected.html", include_str!("../templates/mail/rejected.html")),
+    (
+        "mail/new_submission.subject.txt",
+        include_str!("../templates/mail/new_submission.subject.txt"),
+    ),
+    ("mail/new_submission.txt", include_str!("../templates/mail/new_submission.txt")),
+    ("mail/new_submission.html", include_str!("../templates/mail/new_submission.html")),
+];
+
+impl MailTemplates {
+    /// Compiles the templates; `site_name` signs every mail.
+    pub fn new(site_name: &str) -> Result<MailTemplates, MailError> {
+        let mut tera = Tera::default();
+        tera.add_raw_templates(TEMPLATES)?;
+        Ok(MailTemplates { tera, site_name: site_name.to_owned() })
+    }
+
+    /// To the poster: the post `title` is online at `post_url`; `manage_url` is their
+    /// private link to change, extend or withdraw it.
+    pub fn approved_mail(
+        &self,
+        to: &str,
+        name: &str,
+        title: &str,
+        post_url: &str,
+        manage_url: &str,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("name", name);
+        context.insert("title", title);
+        context.insert("post_url", post_url);
+        context.insert("manage_url", manage_url);
+        self.render("approved", to, &context)
+    }
+
+    /// To the poster: `title` was not placed because of `reason` (the moderator's words);
+    /// `new_post_url` is the form for a new post.
+    pub fn rejected_mail(
+        &self,
+        to: &str,
+        name: &str,
+        title: &str,
+        reason: &str,
+        new_post_url: &str,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("name", name);
+        context.insert("title", title);
+        context.insert("reason", reason);
+        context.insert("new_post_url", new_post_url);
+        self.render("rejected", to, &context)
+    }
+
+    /// To a moderator who opted in: a new post waits (`waiting` in all) at `beheer_url`.
+    /// Takes nothing of the post or its poster, so none of it can end up in the mail.
+    pub fn new_submission_mail(
+        &self,
+        to: &str,
+        beheer_url: &str,
+        waiting: usize,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("beheer_url", beheer_url);
+        context.insert("waiting", &waiting);
+        self.render("new_submission", to, &context)
+    }
+
+    fn context(&self) -> Context {
+        let mut context = Context::new();
+        context.insert("site_name", &self.site_name);
+        context
+    }
+
+    fn render(&self, name: &str, to: &str, context: &Context) -> Result<Mail, MailError> {
+        let render = |part: &str| self.tera.render(&format!("mail/{name}.{part}"), context);
+        // A subject is one line, whatever the title held.
+        let subject = render("subject.txt")?.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok(Mail {
+            to: to.to_owned(),
+            reply_to: None,
+            subject,
+            text: render("txt")?,
+            html: render("html")?,
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! Moderation decisions, the same for `/beheer` and the command line: approve (optionally
+//! after a correction), reject with a reason, enter a post on behalf of a resident, and
+//! reconcile the queue with the content store after an interrupted approval.
+//!
+//! Invariants: a post leaves `pending` once, by the store's conditional write, so two
+//! moderators approving at once give one publication and the second learns who was first;
+//! the status changes before anything is published, so a crash in between leaves an
+//! approved item without a content file, which `reconcile` (run at every start and by
+//! `buurtbord publish --reconcile`) publishes; every decision is in the audit log.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::mail::{MailTemplates, Mailer};
+use crate::publish::{PublishError, Publisher, post_file};
+use crate::rules::SiteRules;
+use crate::spam::{Secrets, new_nonce, token_hash};
+use crate::store::{
+    AuditAction, AuditEntry, Decision, QueueItem, QueueStore, Status, StoreError, Transition,
+};
+use crate::submission::Submission;
+
+/// Who acts for the reconciler in the audit log.
+pub const SYSTEM_ACTOR: &str = "systeem";
+/// Marks items entered at the desk where a client address would be, since there is none.
+const DESK_IP_HASH: &str = "balie";
+
+/// Everything a decision touches.
+pub struct Moderation {
+    pub queue: Arc<dyn QueueStore>,
+    pub publisher: Arc<dyn Publisher>,
+    pub mailer: Arc<dyn Mailer>,
+    pub mails: MailTemplates,
+    pub secrets: Secrets,
+    pub rules: SiteRules,
+    /// The public site's base URL, ending in `/`; the management links start here.
+    pub site_root: String,
+    /// Ready-made reasons for a rejection, from site.yaml.
+    pub reject_reasons: Vec<String>,
+}
+
+/// What an approval did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approved {
+    pub id: String,
+    pub title: String,
+    /// The post's public address.
+    pub url: String,
+}
+
+/// Why a decision was not carried out. Display is English; the pages say it in Dutch.
+#[derive(Debug, thiserror::Error)]
+pub enum ModerateError {
+    #[error("post {0} is not in the queue")]
+    NotFound(String),
+    #[error("post {id} was already {} by {by}", status.as_str())]
+    AlreadyDecided { id: String, status: Status, by: String },
+    /// The decision stands but the site was not updated; reconcile repairs it.
+    #[error("post {id} is approved but not published: {source}")]
+    Publish { id: String, source: PublishError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Moderation {
+    /// The private management link of an item, to give to the poster.
+    pub fn manage_url(&self, item: &QueueItem) -> String {
+        let token = self.secrets.management_token(&item.nonce);
+        format!("{}{}/{}?token={token}", self.site_root, crate::app::MANAGE_PATH, item.id)
+    }
+
+    /// Approves a pending post, with `correction` replacing its fields first, publishes it
+    /// and mails the poster.
+    pub async fn approve(
+        &self,
+        id: &str,
+        actor: &str,
+        correction: Option<(&Submission, &str)>,
+        now: DateTime<Utc>,
+    ) -> Result<Approved, ModerateError> {
+        if let Some((submission, changed)) = correction {
+            let outcome = self.queue.correct(id, submission).await?;
+            self.settled(id, outcome).await?;
+            let note = (!changed.is_empty()).then(|| changed.to_owned());
+            self.audit(actor, AuditAction::Corrected, id, note, now).await?;
+        }
+        let decision =
+            Decision { status: Status::Approved, by: actor.to_owned(), at: now, reason: None };
+        let outcome = self.queue.decide(id, &decision).await?;
+        self.settled(id, outcome).await?;
+        self.audit(actor, AuditAction::Approved, id, None, now).await?;
+        tracing::info!(id, "post approved");
+        self.publish_approved(id, now).await
+    }
+
+    /// Rejects a pending post with `reason`, which the poster receives.
+    pub async fn reject(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ModerateError> {
+        let decision = Decision {
+            status: Status::Rejected,
+            by: actor.to_owned(),
+            at: now,
+            reason: Some(reason.to_owned()),
+        };
+        let outcome = self.queue.decide(id, &decision).await?;
+        self.settled(id, outcome).await?;
+        self.audit(actor, AuditAction::Rejected, id, Some(reason.to_owned()), now).await?;
+        tracing::info!(id, "post rejected");
+        let item = self.item(id).await?;
+        if let Some(to) = &item.submission.email {
+            let new_post_url = self.public_url(generator::urls::form(item.submission.kind.into()));
+            let name = &item.submission.display_name;
+            let mail =
+                self.mails.rejected_mail(to, name, &item.submission.title, reason, &new_post_url);
+            self.send(id, mail).await;
+        }
+        Ok(())
+    }
+
+    /// Queues and approves a post that a moderator typed in for a resident (phone, desk).
+    /// Returns the approval and the management link to hand to the resident.
+    pub async fn enter_on_behalf(
+        &self,
+        actor: &str,
+        submission: Submission,
+        now: DateTime<Utc>,
+    ) -> Result<(Approved, String), ModerateError> {
+        let nonce = new_nonce();
+        let fingerprint =
+            serde_json::to_string(&submission).map(|json| crate::spam::token_hash(&json));
+        let item = QueueItem {
+            id: self.secrets.post_id(&nonce, now.timestamp()),
+            token_hash: token_hash(&self.secrets.management_token(&nonce)),
+            nonce,
+            status: Status::Pending,
+            received_at: now,
+            submission,
+            ip_hash: DESK_IP_HASH.to_owned(),
+            fingerprint: fingerprint.unwrap_or_else(|_| DESK_IP_HASH.to_owned()),
+            decision: None,
+        };
+        self.queue.create(&item).await?;
+        self.audit(actor, AuditAction::EnteredOnBehalf, &item.id, None, now).await?;
+        let approved = self.approve(&item.id, actor, None, now).await?;
+        Ok((approved, self.manage_url(&item)))
+    }
+
+    /// Publishes every approved post that the content store lacks (an approval that was
+    /// interrupted between the status change and the rebuild). Returns the ids published.
+    pub async fn reconcile(&self, now: DateTime<Utc>) -> Result<Vec<String>, ModerateError> {
+        let mut repaired = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.queue.list(Status::Approved, 100, cursor.as_deref()).await?;
+            for item in &page.items {
+                let published = self
+                    .publisher
+                    .is_published(&item.id)
+                    .await
+                    .map_err(|source| ModerateError::Publish { id: item.id.clone(), source })?;
+                if !published {
+                    self.publish_item(item, now).await?;
+                    self.audit(SYSTEM_ACTOR, AuditAction::Republished, &item.id, None, now).await?;
+                    tracing::info!(id = %item.id, "approved post published by reconcile");
+                    repaired.push(item.id.clone());
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(repaired),
+            }
+        }
+    }
+
+    /// `path` (from `generator::urls`) as an absolute address on the public site.
+    fn public_url(&self, path: &str) -> String {
+        format!("{}{}", self.site_root, path.trim_start_matches('/'))
+    }
+
+    /// The item, or `NotFound`.
+    pub async fn item(&self, id: &str) -> Result<QueueItem, ModerateError> {
+        self.queue.get(id).await?.ok_or_else(|| ModerateError::NotFound(id.to_owned()))
+    }
+
+    async fn publish_approved(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Approved, ModerateError> {
+        // Read after the decision, so a correction that won the race is what is published.
+        let item = self.item(id).await?;
+        let approved = self.publish_item(&item, now).await?;
+        if let Some(to) = &item.submission.email {
+            let manage_url = self.manage_url(&item);
+            let name = &item.submission.display_name;
+            let title = &item.submission.title;
+            let mail = self.mails.approved_mail(to, name, title, &approved.url, &manage_url);
+            self.send(id, mail).await;
+        }
+        Ok(approved)
+    }
+
+    async fn publish_item(
+        &self,
+        item: &QueueItem,
+        now: DateTime<Utc>,
+    ) -> Result<Approved, ModerateError> {
+        let published_at = item
+            .decision
+            .as_ref()
+            .map(|d| d.at)
+            .unwrap_or(now)
+            .with_timezone(&self.rules.time_zone)
+            .fixed_offset();
+        let text = post_file(&item.id, &item.submission, published_at);
+        let published = self
+            .publisher
+            .publish(&item.id, &text)
+            .await
+            .map_err(|source| ModerateError::Publish { id: item.id.clone(), source })?;
+        Ok(Approved {
+            id: item.id.clone(),
+            title: item.submission.title.clone(),
+            url: published.url,
+        })
+    }
+
+    /// Turns a conditional write that changed nothing into the reason.
+    async fn settled(&self, id: &str, outcome: Transition) -> Result<(), ModerateError> {
+        match outcome {
+            Transition::Done => Ok(()),
+            Transition::NotFound => Err(ModerateError::NotFound(id.to_owned())),
+            Transition::NotPending(status) => {
+                let by = self
+                    .queue
+                    .get(id)
+                    .await?
+                    .and_then(|item| item.decision)
+                    .map(|d| d.by)
+                    .unwrap_or_default();
+                Err(ModerateError::AlreadyDecided { id: id.to_owned(), status, by })
+            }
+        }
+    }
+
+    async fn audit(
+        &self,
+        actor: &str,
+        action: AuditAction,
+        post_id: &str,
+        note: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let entry =
+            AuditEntry { at, actor: actor.to_owned(), action, post_id: post_id.to_owned(), note };
+        self.queue.record_audit(&entry).await
+    }
+
+    /// A mail that fails is logged and does not undo the decision: the post is placed,
+    /// and the poster's management link still works.
+    async fn send(&self, id: &str, mail: Result<crate::mail::Mail, crate::mail::MailError>) {
+        let result = match mail {
+            Ok(mail) => self.mailer.send(&mail).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => tracing::info!(id, "poster mailed"),
+            Err(e) => tracing::error!(id, error = %e, "mail to poster failed"),
+        }
+    }
+}

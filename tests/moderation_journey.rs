@@ -1,0 +1,92 @@
+//! The whole moderation path through a real `buurtbord serve` process on a free loopback
+//! port: a resident submits over HTTP, the post waits in the queue, a moderator logs in at
+//! /beheer and approves with the CSRF token, and the post's page, the listings and feeds
+//! that should show it, and the poster's mail in the outbox all exist. Also: the second
+//! approval of the same post is answered with who approved it first, and the content file
+//! holds no contact details.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Server, field_value};
+
+const EMAIL: &str = "moderator@example.org";
+const PASSWORD: &str = "een lang genoeg wachtwoord";
+const POSTER_EMAIL: &str = "bewoner.jansen@example.org";
+const POSTER_PHONE: &str = "06-12345678";
+
+#[test]
+fn submitted_post_is_live_after_one_approval_in_beheer() {
+    let server = Server::start_with_moderator(EMAIL, PASSWORD);
+    let title = "Wie helpt mij met de tuin? 🌷 & meer";
+
+    let id = server.submit_post(title, POSTER_EMAIL, POSTER_PHONE);
+    let cookie = server.login(EMAIL, PASSWORD);
+    let queue = server.get_with(&cookie, "/beheer");
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(queue.body.contains("Wie helpt mij met de tuin?"), "queue lists the post");
+    let item = server.get_with(&cookie, &format!("/beheer/bericht/{id}"));
+    let csrf = field_value(&item.body, "csrf").expect("the decision form carries a CSRF token");
+    let preview = server.get_with(&cookie, &format!("/beheer/bericht/{id}/voorbeeld"));
+    assert_eq!(preview.status, 200);
+    assert!(preview.body.contains("Wie helpt mij met de tuin?"), "the preview is the post page");
+    assert!(!preview.body.contains(POSTER_EMAIL), "the preview shows what the public sees");
+
+    let approved =
+        server.post_with(&cookie, &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", &csrf)]);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+
+    let file = std::fs::read_to_string(server.content.join(format!("posts/{id}.md"))).unwrap();
+    assert!(!file.contains(POSTER_EMAIL) && !file.contains("12345678"), "{file}");
+    let slug = file
+        .lines()
+        .find_map(|l| l.strip_prefix("slug: "))
+        .map(|s| s.trim_matches('"').to_owned())
+        .expect("the publisher freezes the slug");
+    let page = server.get(&format!("/bericht/{slug}/"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Wie helpt mij met de tuin? 🌷 &amp; meer"));
+    for listing in ["/hulpvragen/", "/gemeente/huizen/", "/categorie/tuin/", "/"] {
+        let body = server.get(listing).body;
+        assert!(body.contains(&format!("/bericht/{slug}/")), "{listing} links the post");
+    }
+    for feed in ["/atom.xml", "/hulpvragen/atom.xml", "/gemeente/huizen/atom.xml"] {
+        assert!(server.get(feed).body.contains(&slug), "{feed} has the post");
+    }
+    for public in ["/atom.xml", "/gemeente/huizen/", &format!("/bericht/{slug}/")] {
+        assert!(!server.get(public).body.contains(POSTER_EMAIL), "{public} has no address");
+    }
+
+    let mails = server.outbox();
+    assert_eq!(mails.len(), 1, "one mail, to the poster");
+    assert!(mails[0].contains(&format!("To: {POSTER_EMAIL}")), "{}", mails[0]);
+
+    let again =
+        server.post_with(&cookie, &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", &csrf)]);
+    assert_eq!(again.status, 409);
+    assert!(again.body.contains(EMAIL), "the second approval learns who was first");
+    let log = server.get_with(&cookie, "/beheer/logboek");
+    assert!(log.body.contains("goedgekeurd") && log.body.contains(&id), "{}", log.body);
+}
+
+#[test]
+fn approval_without_the_csrf_token_is_refused_and_publishes_nothing() {
+    let server = Server::start_with_moderator(EMAIL, PASSWORD);
+    let id = server.submit_post("Boodschappen op dinsdag", POSTER_EMAIL, POSTER_PHONE);
+    let cookie = server.login(EMAIL, PASSWORD);
+    for csrf in ["", "niet-het-goede-token"] {
+        let refused = server.post_with(
+            &cookie,
+            &format!("/beheer/bericht/{id}/goedkeuren"),
+            &[("csrf", csrf)],
+        );
+        assert_eq!(refused.status, 403);
+    }
+    let without_login =
+        server.post_with("", &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", "x")]);
+    assert_eq!(without_login.status, 303, "no session: sent to the login page");
+    assert!(!server.content.join(format!("posts/{id}.md")).exists());
+    std::thread::sleep(Duration::from_millis(10));
+    assert!(server.outbox().is_empty());
+}
