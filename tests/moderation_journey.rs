@@ -90,3 +90,34 @@ fn approval_without_the_csrf_token_is_refused_and_publishes_nothing() {
     std::thread::sleep(Duration::from_millis(10));
     assert!(server.outbox().is_empty());
 }
+
+#[test]
+fn moderator_who_turns_on_the_notice_gets_a_mail_per_new_post_without_poster_data() {
+    // Guards the opt-in notice: off by default, switched on in /beheer/instellingen with
+    // the CSRF token, then one mail per new post that names nothing of the post or poster.
+    let server = Server::start_with_moderator(EMAIL, PASSWORD);
+    server.submit_post("Hulp bij de boodschappen", POSTER_EMAIL, POSTER_PHONE);
+    assert!(server.outbox().is_empty(), "nobody asked for the notice yet");
+
+    let cookie = server.login(EMAIL, PASSWORD);
+    let settings = server.get_with(&cookie, "/beheer/instellingen");
+    assert_eq!(settings.status, 200);
+    assert!(!settings.body.contains(" checked"), "the notice starts off");
+    let csrf = field_value(&settings.body, "csrf").expect("the settings form has a CSRF token");
+    let refused = server.post_with(&cookie, "/beheer/instellingen", &[("mail", "ja")]);
+    assert_eq!(refused.status, 403, "no CSRF token, no change");
+    let saved =
+        server.post_with(&cookie, "/beheer/instellingen", &[("csrf", &csrf), ("mail", "ja")]);
+    assert_eq!(saved.status, 303);
+    assert!(server.get_with(&cookie, "/beheer/instellingen").body.contains(" checked"));
+
+    let title = "Wie rijdt mij naar het ziekenhuis";
+    server.submit_post(title, POSTER_EMAIL, POSTER_PHONE);
+    let mails = server.outbox();
+    assert_eq!(mails.len(), 1, "one notice, to the moderator");
+    assert!(mails[0].contains(&format!("To: {EMAIL}")), "{}", mails[0]);
+    assert!(mails[0].contains("/beheer"), "the notice links the queue");
+    for private in [POSTER_EMAIL, "12345678", title] {
+        assert!(!mails[0].contains(private), "the notice holds no {private}");
+    }
+}

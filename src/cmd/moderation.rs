@@ -35,8 +35,24 @@ impl LocalArgs {
 
 /// The submission function's state on this machine.
 pub fn open_app(args: &LocalArgs) -> anyhow::Result<AppState> {
-    submit_fn::local::local_app(&args.data, &args.dirs.content, &args.dirs.theme)
-        .with_context(|| format!("opening the queue in {}", args.data.display()))
+    open_app_with(args, None)
+}
+
+/// The same, telling the moderators who asked for it about each new post.
+pub fn open_app_with(
+    args: &LocalArgs,
+    notifier: Option<submit_fn::notify::Notifier>,
+) -> anyhow::Result<AppState> {
+    let app = submit_fn::local::local_app(&args.data, &args.dirs.content, &args.dirs.theme)
+        .with_context(|| format!("opening the queue in {}", args.data.display()))?;
+    Ok(Arc::new(submit_fn::App { notifier, ..app }))
+}
+
+/// The mail outbox of this machine, sending as site.yaml's sender.
+pub fn outbox_mailer(args: &LocalArgs, site: &generator::Site) -> anyhow::Result<OutboxMailer> {
+    let outbox = args.outbox();
+    OutboxMailer::new(&outbox, &site.mail_from())
+        .with_context(|| format!("opening the outbox {}", outbox.display()))
 }
 
 /// The queue store alone, for read-only commands.
@@ -71,7 +87,7 @@ pub fn moderation(
 ) -> anyhow::Result<Moderation> {
     let site = generator::Site::load(&args.dirs.content, None)
         .map_err(|errors| anyhow::anyhow!("{}", errors[0]))?;
-    let mailer = OutboxMailer::new(args.outbox(), &site.mail_from())?;
+    let mailer = outbox_mailer(args, &site)?;
     let mails = MailTemplates::new(&site.config.name)?;
     Ok(Moderation {
         queue: Arc::clone(&app.store),

@@ -33,6 +33,9 @@ enum Action {
         /// Read the password from the first line of standard input instead (for scripts).
         #[arg(long)]
         password_stdin: bool,
+        /// Mail this moderator whenever a new post waits in the queue.
+        #[arg(long)]
+        notify: bool,
     },
     /// Remove a moderator; their sessions end at their next request.
     Remove {
@@ -41,6 +44,14 @@ enum Action {
     },
     /// List the moderators, one per line.
     List,
+    /// Turn the mail about new posts in the queue on or off for a moderator.
+    Notify {
+        /// The moderator's e-mail address.
+        email: String,
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
+    },
 }
 
 /// A problem the operator can fix; printed as `error: …` with exit code 1.
@@ -50,7 +61,12 @@ pub fn run(args: ModeratorArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let outcome = runtime.block_on(async {
         match args.action {
-            Action::Add { email, password_stdin } => add(&args.data, &email, password_stdin).await,
+            Action::Add { email, password_stdin, notify } => {
+                add(&args.data, &email, password_stdin, notify).await
+            }
+            Action::Notify { email, setting } => {
+                set_notify(&args.data, &email, setting == "on").await
+            }
             Action::Remove { email } => remove(&args.data, &email).await,
             Action::List => list(&args.data).await,
         }
@@ -68,6 +84,7 @@ async fn add(
     data: &Path,
     email: &str,
     password_stdin: bool,
+    notify: bool,
 ) -> anyhow::Result<Result<(), Refusal>> {
     let email = normalize_email(email);
     if !is_valid_email(&email) {
@@ -90,6 +107,7 @@ async fn add(
         password_hash,
         added_at: Utc::now(),
         lock: LockState::default(),
+        notify,
     };
     match store.add_moderator(&moderator).await {
         Ok(()) => {
@@ -116,6 +134,22 @@ async fn remove(data: &Path, email: &str) -> anyhow::Result<Result<(), Refusal>>
     }
 }
 
+async fn set_notify(data: &Path, email: &str, notify: bool) -> anyhow::Result<Result<(), Refusal>> {
+    let email = normalize_email(email);
+    let Some(store) = open_existing(data)? else { return Ok(Err(no_database(data))) };
+    match store.set_notify(&email, notify).await {
+        Ok(()) => {
+            let state = if notify { "on" } else { "off" };
+            println!("mail about new posts is {state} for {email}");
+            Ok(Ok(()))
+        }
+        Err(ModeratorError::Unknown) => Ok(Err(Refusal(format!(
+            "there is no moderator {email}; see `buurtbord moderator list`"
+        )))),
+        Err(other) => Err(other.into()),
+    }
+}
+
 async fn list(data: &Path) -> anyhow::Result<Result<(), Refusal>> {
     let Some(store) = open_existing(data)? else { return Ok(Err(no_database(data))) };
     let now = Utc::now();
@@ -125,11 +159,12 @@ async fn list(data: &Path) -> anyhow::Result<Result<(), Refusal>> {
     }
     for m in moderators {
         let added = m.added_at.format("%Y-%m-%d");
+        let notify = if m.notify { "\tmail about new posts" } else { "" };
         match m.lock.locked_until.filter(|_| m.lock.is_locked(now)) {
             Some(until) => {
                 println!("{}\tadded {added}\tlocked until {} UTC", m.email, until.format("%H:%M"))
             }
-            None => println!("{}\tadded {added}", m.email),
+            None => println!("{}\tadded {added}{notify}", m.email),
         }
     }
     Ok(Ok(()))

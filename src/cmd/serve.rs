@@ -16,11 +16,13 @@ use axum::routing::get;
 use chrono::{Days, NaiveTime};
 use clap::Args;
 use submit_fn::auth::Auth;
-use submit_fn::beheer::{Beheer, BeheerState};
+use submit_fn::beheer::{Beheer, BeheerState, QUEUE_PATH};
+use submit_fn::mail::MailTemplates;
+use submit_fn::notify::Notifier;
 use submit_fn::publish::{LocalPublisher, PublishError};
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::moderation::{LocalArgs, build_options, moderation, open_app};
+use super::moderation::{LocalArgs, build_options, moderation, open_app_with, outbox_mailer};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -64,13 +66,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     tokio::spawn(rebuild_after_midnight(Arc::clone(&publisher), site.tz));
 
-    let app = open_app(local)?;
+    let moderators = submit_fn::local::moderator_store(&local.data)?;
+    let notifier = Notifier {
+        moderators: Arc::clone(&moderators),
+        mailer: Arc::new(outbox_mailer(local, &site)?),
+        mails: MailTemplates::new(&site.config.name)?,
+        beheer_url: format!("http://127.0.0.1:{port}{QUEUE_PATH}"),
+    };
+    let app = open_app_with(local, Some(notifier))?;
     let moderation = Arc::new(moderation(local, &app, Arc::clone(&publisher), &base_url)?);
     let repaired = moderation.reconcile(chrono::Utc::now()).await?;
     if !repaired.is_empty() {
         tracing::warn!(posts = repaired.len(), "approved posts published by reconcile at start");
     }
-    let moderators = submit_fn::local::moderator_store(&local.data)?;
     let auth = Auth::new(moderators, &app.secrets, &site.config.name, &base_url)?;
     let preview =
         generator::Preview::load(&local.dirs.content, &local.dirs.theme, Some(&base_url))?;

@@ -32,6 +32,8 @@ pub struct App {
     pub pages: Pages,
     /// Accepted posts per salted-hash IP per clock hour.
     pub posts_per_hour: u32,
+    /// Tells moderators who asked for it about each new post; `None` mails nobody.
+    pub notifier: Option<crate::notify::Notifier>,
 }
 
 /// The state handed to the router.

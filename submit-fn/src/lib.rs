@@ -12,6 +12,7 @@ pub mod login;
 pub mod mail;
 pub mod messages;
 pub mod moderate;
+pub mod notify;
 pub mod publish;
 pub mod render;
 pub mod rules;

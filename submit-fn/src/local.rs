@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{App, AppState, DEFAULT_POSTS_PER_HOUR};
+use crate::app::{App, DEFAULT_POSTS_PER_HOUR};
 use crate::render::{Pages, PagesError};
 use crate::rules::{RulesError, SiteRules};
 use crate::spam::{Secrets, random_cookie_key};
@@ -47,11 +47,7 @@ struct SecretsFile {
 /// Builds the app for one machine: `data_dir/queue.sqlite3` and `data_dir/secrets.json`
 /// (created on first start), with the rules from `content_dir/site.yaml` and the pages
 /// from the theme in `theme_dir`.
-pub fn local_app(
-    data_dir: &Path,
-    content_dir: &Path,
-    theme_dir: &Path,
-) -> Result<AppState, LocalError> {
+pub fn local_app(data_dir: &Path, content_dir: &Path, theme_dir: &Path) -> Result<App, LocalError> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| LocalError::Io { path, source }
@@ -63,13 +59,14 @@ pub fn local_app(
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let store = SqliteQueue::open(&data_dir.join(QUEUE_FILE))?;
     let secrets = load_or_create_secrets(&data_dir.join("secrets.json"))?;
-    Ok(Arc::new(App {
+    Ok(App {
         store: Arc::new(store),
         rules,
         secrets,
         pages,
         posts_per_hour: posts_per_hour()?,
-    }))
+        notifier: None,
+    })
 }
 
 /// The moderator accounts, kept in the queue's database file under `data_dir`.

@@ -94,6 +94,9 @@ async fn accept(
     match app.store.create(&item).await? {
         Created::Stored => {
             tracing::info!(id = %item.id, "submission queued");
+            if let Some(notifier) = &app.notifier {
+                notifier.new_post(app.store.as_ref()).await;
+            }
             Ok(confirm(app, origin, &item))
         }
         Created::AlreadyReceived(existing) => Ok(repeat(app, origin, &values, &item, &existing)),

@@ -36,6 +36,7 @@ impl Fixture {
             password_hash: hash_password(PASSWORD).unwrap(),
             added_at: Utc::now(),
             lock: LockState::default(),
+            notify: false,
         };
         store.add_moderator(&moderator).await.unwrap();
         let now = Arc::new(Mutex::new(Utc.timestamp_opt(1_765_000_000, 0).unwrap()));

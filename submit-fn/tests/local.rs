@@ -19,7 +19,8 @@ async fn local_app_starts_on_sample_content_and_keeps_its_secrets() {
     let first = submit_fn::local::local_app(data.path(), &content, &theme).unwrap();
     assert!(first.rules.municipality("Huizen").is_some());
     let token = first.secrets.issue_form_token(chrono::Utc::now() - chrono::Duration::seconds(9));
-    let second = submit_fn::local::local_app(data.path(), &content, &theme).unwrap();
+    let second =
+        std::sync::Arc::new(submit_fn::local::local_app(data.path(), &content, &theme).unwrap());
     let later = chrono::Utc::now();
     assert!(second.secrets.check_form_token(&token, later).is_ok());
     let form = common::get(&second, "/plaatsen").await;

@@ -20,6 +20,7 @@ fn moderator(email: &str) -> Moderator {
         password_hash: HASH.into(),
         added_at: Utc.timestamp_opt(1_760_000_000, 123_000).unwrap(),
         lock: LockState::default(),
+        notify: false,
     }
 }
 
@@ -94,6 +95,17 @@ async fn clearing_failures_resets_counter_and_lock(store: &dyn ModeratorStore) {
     store.clear_failed_logins("nobody@example.nl").await.unwrap();
 }
 
+async fn notify_setting_round_trips_and_unknown_address_is_refused(store: &dyn ModeratorStore) {
+    store.add_moderator(&moderator("dirk@example.nl")).await.unwrap();
+    assert!(!store.moderator("dirk@example.nl").await.unwrap().unwrap().notify);
+    store.set_notify("Dirk@Example.nl", true).await.unwrap();
+    assert!(store.moderator("dirk@example.nl").await.unwrap().unwrap().notify);
+    store.set_notify("dirk@example.nl", false).await.unwrap();
+    assert!(!store.moderators().await.unwrap()[0].notify);
+    let unknown = store.set_notify("nobody@example.nl", true).await;
+    assert!(matches!(unknown, Err(ModeratorError::Unknown)), "{unknown:?}");
+}
+
 /// Moderators share the queue's file or table without disturbing it.
 async fn moderators_and_queue_items_live_side_by_side<S: ModeratorStore + QueueStore>(store: &S) {
     store.add_moderator(&moderator("fleur@example.nl")).await.unwrap();
@@ -148,6 +160,7 @@ contract!(
     fifth_failure_locks_and_failures_during_the_lock_change_nothing,
     clearing_failures_resets_counter_and_lock,
     moderators_and_queue_items_live_side_by_side,
+    notify_setting_round_trips_and_unknown_address_is_refused,
 );
 
 // Twenty concurrent wrong guesses on one account: exactly the limit is counted and the

@@ -11,6 +11,7 @@ mod audit;
 mod decide;
 mod entry;
 mod queue;
+mod settings;
 mod views;
 
 use std::collections::BTreeMap;
@@ -64,7 +65,7 @@ impl FromRef<BeheerState> for Arc<Auth> {
 }
 
 /// The moderation templates, which extend the login module's `beheer/base.html`.
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("beheer/macros.html", include_str!("../../templates/beheer/macros.html")),
     ("beheer/wachtrij.html", include_str!("../../templates/beheer/wachtrij.html")),
     ("beheer/bericht.html", include_str!("../../templates/beheer/bericht.html")),
@@ -72,6 +73,7 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("beheer/logboek.html", include_str!("../../templates/beheer/logboek.html")),
     ("beheer/ingevoerd.html", include_str!("../../templates/beheer/ingevoerd.html")),
     ("beheer/probleem.html", include_str!("../../templates/beheer/probleem.html")),
+    ("beheer/instellingen.html", include_str!("../../templates/beheer/instellingen.html")),
 ];
 
 impl Beheer {
@@ -137,6 +139,7 @@ pub fn router(state: BeheerState) -> Router {
         )
         .route("/beheer/logboek", get(audit::list))
         .route("/beheer/invoeren", get(entry::show).post(entry::enter))
+        .route("/beheer/instellingen", get(settings::show).post(settings::save))
         .merge(crate::login::routes())
         .layer(middleware::map_response(beheer_headers))
         .with_state(state)

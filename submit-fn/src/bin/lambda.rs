@@ -78,6 +78,8 @@ async fn app_from_env() -> Result<Arc<App>, lambda_http::Error> {
         rules,
         secrets,
         posts_per_hour,
+        // Notices to moderators go out once SES is wired in the cloud deployment.
+        notifier: None,
     }))
 }
 

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS moderators (
     password_hash TEXT NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
     added_at      TEXT NOT NULL CHECK (length(trim(added_at)) > 0),
     failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
-    locked_until  INTEGER
+    locked_until  INTEGER,
+    notify        INTEGER NOT NULL DEFAULT 0 CHECK (notify IN (0, 1))
 );
 ";
 
@@ -48,6 +49,8 @@ pub struct Moderator {
     pub password_hash: String,
     pub added_at: DateTime<Utc>,
     pub lock: LockState,
+    /// Wants a mail when a new post waits in the queue.
+    pub notify: bool,
 }
 
 /// The failed-login counter of one account.
@@ -127,9 +130,12 @@ pub trait ModeratorStore: Send + Sync {
 
     /// Resets the counter and any lock, after a successful login.
     async fn clear_failed_logins(&self, email: &str) -> Result<(), StoreError>;
+
+    /// Turns the mail about new posts on or off; `Unknown` when there is no such account.
+    async fn set_notify(&self, email: &str, notify: bool) -> Result<(), ModeratorError>;
 }
 
-const SQL_COLUMNS: &str = "email, password_hash, added_at, failed_logins, locked_until";
+const SQL_COLUMNS: &str = "email, password_hash, added_at, failed_logins, locked_until, notify";
 
 #[async_trait]
 impl ModeratorStore for SqliteQueue {
@@ -139,7 +145,7 @@ impl ModeratorStore for SqliteQueue {
             .with_conn(move |conn| {
                 Ok(conn.execute(
                     &format!(
-                        "INSERT INTO moderators ({SQL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5) \
+                        "INSERT INTO moderators ({SQL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                          ON CONFLICT DO NOTHING"
                     ),
                     params![
@@ -148,6 +154,7 @@ impl ModeratorStore for SqliteQueue {
                         format_time(m.added_at),
                         m.lock.failed_logins,
                         m.lock.locked_until.map(|t| t.timestamp()),
+                        m.notify,
                     ],
                 )?)
             })
@@ -230,6 +237,19 @@ impl ModeratorStore for SqliteQueue {
         })
         .await
     }
+
+    async fn set_notify(&self, email: &str, notify: bool) -> Result<(), ModeratorError> {
+        let email = normalize_email(email);
+        let updated = self
+            .with_conn(move |conn| {
+                Ok(conn.execute(
+                    "UPDATE moderators SET notify = ?2 WHERE email = ?1",
+                    params![email, notify],
+                )?)
+            })
+            .await?;
+        if updated == 0 { Err(ModeratorError::Unknown) } else { Ok(()) }
+    }
 }
 
 /// Reads one row in `SQL_COLUMNS` order; the inner error is a stored value that is invalid.
@@ -241,11 +261,13 @@ fn read_moderator(row: &Row<'_>) -> rusqlite::Result<Result<Moderator, StoreErro
         locked_until: row.get::<_, Option<i64>>(4)?.map(seconds),
     };
     let password_hash = row.get(1)?;
+    let notify = row.get(5)?;
     Ok(parse_time(&email, &added_at).map(|added_at| Moderator {
         email,
         password_hash,
         added_at,
         lock,
+        notify,
     }))
 }
 
@@ -264,6 +286,7 @@ impl ModeratorStore for DynamoQueue {
             ("password_hash".to_owned(), s(&moderator.password_hash)),
             ("added_at".to_owned(), s(format_time(moderator.added_at))),
             ("failed_logins".to_owned(), n(i64::from(moderator.lock.failed_logins))),
+            ("notify".to_owned(), AttributeValue::Bool(moderator.notify)),
         ]);
         if let Some(until) = moderator.lock.locked_until {
             item.insert("locked_until".to_owned(), n(until.timestamp()));
@@ -391,6 +414,28 @@ impl ModeratorStore for DynamoQueue {
             Err(e) => Err(dynamo_error("UpdateItem", e)),
         }
     }
+
+    async fn set_notify(&self, email: &str, notify: bool) -> Result<(), ModeratorError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key("pk", s(pk(&normalize_email(email))))
+            .update_expression("SET #notify = :notify")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", "pk")
+            .expression_attribute_names("#notify", "notify")
+            .expression_attribute_values(":notify", AttributeValue::Bool(notify))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(ModeratorError::Unknown)
+            }
+            Err(e) => Err(dynamo_error("UpdateItem", e).into()),
+        }
+    }
 }
 
 impl DynamoQueue {
@@ -461,6 +506,7 @@ fn from_attributes(attrs: &HashMap<String, AttributeValue>) -> Result<Moderator,
         password_hash: text("password_hash").ok_or_else(|| malformed("missing password_hash"))?,
         added_at: parse_time(&pk(&email), &added_at)?,
         lock: LockState { failed_logins, locked_until },
+        notify: attrs.get("notify").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         email,
     })
 }

@@ -54,6 +54,7 @@ pub fn sqlite_app(posts_per_hour: u32) -> TestApp {
         secrets: Secrets::generate(),
         pages: pages(),
         posts_per_hour,
+        notifier: None,
     });
     TestApp { app, store, dir }
 }
