@@ -15,9 +15,10 @@ cargo clippy --all-targets -- -D warnings
 source scripts/moto.sh
 trap moto_stop EXIT
 
-# The YAML 1.1 check of written front matter (C05) reads it back with PyYAML.
-if ! .venv/bin/python -c 'import yaml' 2>/dev/null; then
-    .venv/bin/pip install --quiet --disable-pip-version-check pyyaml
+# The YAML 1.1 check of written front matter (C05) reads it back with PyYAML; the SMTP
+# test sends to a real SMTP server, aiosmtpd.
+if ! .venv/bin/python -c 'import yaml, aiosmtpd' 2>/dev/null; then
+    .venv/bin/pip install --quiet --disable-pip-version-check pyyaml aiosmtpd
 fi
 export BUURTBORD_TEST_PYTHON="$PWD/.venv/bin/python"
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Args;
 use submit_fn::AppState;
-use submit_fn::mail::{MailTemplates, OutboxMailer};
+use submit_fn::mail::{MailTemplates, Mailer, OutboxMailer, SmtpConfig, SmtpMailer};
 use submit_fn::moderate::Moderation;
 use submit_fn::publish::LocalPublisher;
 
@@ -48,11 +48,17 @@ pub fn open_app_with(
     Ok(Arc::new(submit_fn::App { notifier, ..app }))
 }
 
-/// The mail outbox of this machine, sending as site.yaml's sender.
-pub fn outbox_mailer(args: &LocalArgs, site: &generator::Site) -> anyhow::Result<OutboxMailer> {
+/// How this machine sends mail, as site.yaml's sender: through the SMTP server that
+/// `BUURTBORD_SMTP_HOST` names, else into the outbox folder.
+pub fn mailer(args: &LocalArgs, site: &generator::Site) -> anyhow::Result<Arc<dyn Mailer>> {
+    if let Some(config) = SmtpConfig::from_env(&site.mail_from())? {
+        tracing::info!(host = %config.host, "mail goes out through smtp");
+        return Ok(Arc::new(SmtpMailer::new(&config)?));
+    }
     let outbox = args.outbox();
-    OutboxMailer::new(&outbox, &site.mail_from())
-        .with_context(|| format!("opening the outbox {}", outbox.display()))
+    let mailer = OutboxMailer::new(&outbox, &site.mail_from())
+        .with_context(|| format!("opening the outbox {}", outbox.display()))?;
+    Ok(Arc::new(mailer))
 }
 
 /// The queue store alone, for read-only commands.
@@ -68,7 +74,14 @@ pub async fn open(args: &LocalArgs) -> anyhow::Result<Moderation> {
         .await?
         .context("building the site")?;
     let site_root = site_root(args, None)?;
-    moderation(args, &app, Arc::new(publisher), &site_root)
+    let mailer = mailer(args, &load_site(args)?)?;
+    moderation(args, &app, Arc::new(publisher), &site_root, mailer)
+}
+
+/// site.yaml, validated.
+fn load_site(args: &LocalArgs) -> anyhow::Result<generator::Site> {
+    generator::Site::load(&args.dirs.content, None)
+        .map_err(|errors| anyhow::anyhow!("{}", errors[0]))
 }
 
 /// The site's public root: `base_url`, or site.yaml's.
@@ -84,15 +97,14 @@ pub fn moderation(
     app: &AppState,
     publisher: Arc<LocalPublisher>,
     site_root: &str,
+    mailer: Arc<dyn Mailer>,
 ) -> anyhow::Result<Moderation> {
-    let site = generator::Site::load(&args.dirs.content, None)
-        .map_err(|errors| anyhow::anyhow!("{}", errors[0]))?;
-    let mailer = outbox_mailer(args, &site)?;
+    let site = load_site(args)?;
     let mails = MailTemplates::new(&site.config.name)?;
     Ok(Moderation {
         queue: Arc::clone(&app.store),
         publisher,
-        mailer: Arc::new(mailer),
+        mailer,
         mails,
         secrets: app.secrets.clone(),
         rules: app.rules.clone(),

@@ -22,7 +22,7 @@ use submit_fn::notify::Notifier;
 use submit_fn::publish::{LocalPublisher, PublishError};
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::moderation::{LocalArgs, build_options, moderation, open_app_with, outbox_mailer};
+use super::moderation::{LocalArgs, build_options, mailer, moderation, open_app_with};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -67,14 +67,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tokio::spawn(rebuild_after_midnight(Arc::clone(&publisher), site.tz));
 
     let moderators = submit_fn::local::moderator_store(&local.data)?;
+    let mailer = mailer(local, &site)?;
     let notifier = Notifier {
         moderators: Arc::clone(&moderators),
-        mailer: Arc::new(outbox_mailer(local, &site)?),
+        mailer: Arc::clone(&mailer),
         mails: MailTemplates::new(&site.config.name)?,
         beheer_url: format!("http://127.0.0.1:{port}{QUEUE_PATH}"),
     };
     let app = open_app_with(local, Some(notifier))?;
-    let moderation = Arc::new(moderation(local, &app, Arc::clone(&publisher), &base_url)?);
+    let moderation = Arc::new(moderation(local, &app, Arc::clone(&publisher), &base_url, mailer)?);
     let repaired = moderation.reconcile(chrono::Utc::now()).await?;
     if !repaired.is_empty() {
         tracing::warn!(posts = repaired.len(), "approved posts published by reconcile at start");

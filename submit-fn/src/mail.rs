@@ -49,6 +49,8 @@ pub enum MailError {
     },
     #[error("smtp: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("BUURTBORD_SMTP_{0} is not valid")]
+    Config(&'static str),
 }
 
 /// Sends mail.
@@ -162,6 +164,28 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// The From address of every message.
     pub from: String,
+}
+
+impl SmtpConfig {
+    /// The settings from `BUURTBORD_SMTP_HOST`, `_PORT`, `_SECURITY` (`tls`, `starttls` or
+    /// `plain`), `_USER` and `_PASSWORD`, sending as `from`; `None` when no host is set,
+    /// which means: use the outbox folder.
+    pub fn from_env(from: &str) -> Result<Option<SmtpConfig>, MailError> {
+        let var = |name: &str| std::env::var(format!("BUURTBORD_SMTP_{name}")).ok();
+        let Some(host) = var("HOST").filter(|h| !h.trim().is_empty()) else { return Ok(None) };
+        let port = match var("PORT") {
+            Some(port) => Some(port.trim().parse().map_err(|_| MailError::Config("PORT"))?),
+            None => None,
+        };
+        let security = match var("SECURITY").as_deref().map(str::trim) {
+            None | Some("starttls") => Security::Starttls,
+            Some("tls") => Security::Tls,
+            Some("plain") => Security::Plain,
+            Some(_) => return Err(MailError::Config("SECURITY")),
+        };
+        let (user, password) = (var("USER"), var("PASSWORD"));
+        Ok(Some(SmtpConfig { host, port, security, user, password, from: from.to_owned() }))
+    }
 }
 
 impl std::fmt::Debug for SmtpConfig {

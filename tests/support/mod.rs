@@ -35,6 +35,15 @@ pub struct Reply {
 impl Server {
     /// Adds a moderator with the CLI, then starts the server.
     pub fn start_with_moderator(email: &str, password: &str) -> Server {
+        Server::start_with_moderator_and_env(email, password, &[])
+    }
+
+    /// The same, with extra environment variables for the server process.
+    pub fn start_with_moderator_and_env(
+        email: &str,
+        password: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let content = dir.path().join("content");
         copy_dir(&repo().join("content"), &content);
@@ -47,10 +56,15 @@ impl Server {
             .unwrap();
         writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
         assert!(add.wait().unwrap().success(), "moderator add failed");
-        Server::start_in(dir, content, data)
+        Server::start_in(dir, content, data, env)
     }
 
-    fn start_in(dir: tempfile::TempDir, content: PathBuf, data: PathBuf) -> Server {
+    fn start_in(
+        dir: tempfile::TempDir,
+        content: PathBuf,
+        data: PathBuf,
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
         let out = dir.path().join("public");
         let child = Command::new(env!("CARGO_BIN_EXE_buurtbord"))
@@ -65,6 +79,7 @@ impl Server {
             .arg(&out)
             .arg("--data")
             .arg(&data)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
