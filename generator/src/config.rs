@@ -228,3 +228,31 @@ fn split_base_url(raw: &str) -> Result<(String, String), String> {
     let origin = url.origin().ascii_serialization();
     Ok((path, origin))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_with(base_url: &str, extra: &str) -> Site {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../content/site.yaml"));
+        let text = std::fs::read_to_string(path).unwrap().replace("moderation:", extra);
+        Site::parse(path, &text, Some(base_url)).unwrap()
+    }
+
+    // Guards the sender of the site's mail: the configured address, else `noreply@` the
+    // base URL's domain, and a parseable local address when the host is an IP address.
+    #[test]
+    fn mail_from_is_configured_or_derived_from_the_base_url_host() {
+        let derived = sample_with("https://hulp.example.nl/buurt/", "moderation:");
+        assert_eq!(derived.mail_from(), "noreply@hulp.example.nl");
+        assert_eq!(
+            sample_with("http://127.0.0.1:8080/", "moderation:").mail_from(),
+            "noreply@localhost"
+        );
+        let set = sample_with(
+            "https://hulp.example.nl/",
+            "moderation:\n  mail_from: \"Buurtbord <hulp@example.nl>\"",
+        );
+        assert_eq!(set.mail_from(), "Buurtbord <hulp@example.nl>");
+    }
+}
