@@ -14,6 +14,7 @@ pub mod messages;
 pub mod moderate;
 pub mod notify;
 pub mod publish;
+pub mod publish_s3;
 pub mod render;
 pub mod rules;
 pub mod spam;

@@ -52,6 +52,10 @@ pub enum PublishError {
     Poisoned,
     #[error("publish task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// An S3 request of the cloud publisher failed: the action, the object key (a post id
+    /// or a site path, never personal data) and S3's own code and message.
+    #[error("s3 {action} of `{key}` failed: {reason}")]
+    S3 { action: &'static str, key: String, reason: String },
 }
 
 impl From<BuildError> for PublishError {
@@ -199,7 +203,7 @@ impl Publisher for LocalPublisher {
 
 /// Post ids become file names, so only the generator's id alphabet is accepted: no `/`,
 /// no `..`, nothing a file system treats specially.
-fn check_id(id: &str) -> Result<(), PublishError> {
+pub(crate) fn check_id(id: &str) -> Result<(), PublishError> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -215,7 +219,7 @@ fn lock(site: &Mutex<LiveSite>) -> Result<MutexGuard<'_, LiveSite>, PublishError
 /// Writes `bytes` to a temporary file beside `path`, flushes it to disk, and renames it
 /// over `path`: a reader (the generator, another process) sees the old file or the whole
 /// new one, and an approved post survives a power cut once this returns.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| PublishError::Io { path, source }
