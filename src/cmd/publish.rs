@@ -25,14 +25,17 @@ pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let moderation = open(&args.local).await?;
-        let repaired = moderation.reconcile(chrono::Utc::now()).await?;
-        for id in &repaired {
+        let done = moderation.reconcile(chrono::Utc::now()).await?;
+        for id in &done.published {
             println!("published: {id}");
         }
         eprintln!(
             "{} approved post(s) were missing from the site and are now published",
-            repaired.len()
+            done.published.len()
         );
-        Ok(ExitCode::SUCCESS)
+        for (id, reason) in &done.failed {
+            eprintln!("error: {id} could not be published: {reason}");
+        }
+        Ok(if done.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
     })
 }

@@ -76,9 +76,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let app = open_app_with(local, Some(notifier))?;
     let moderation = Arc::new(moderation(local, &app, Arc::clone(&publisher), &base_url, mailer)?);
-    let repaired = moderation.reconcile(chrono::Utc::now()).await?;
-    if !repaired.is_empty() {
-        tracing::warn!(posts = repaired.len(), "approved posts published by reconcile at start");
+    let done = moderation.reconcile(chrono::Utc::now()).await?;
+    if !done.published.is_empty() {
+        tracing::warn!(posts = done.published.len(), "approved posts published by reconcile");
+    }
+    for (id, reason) in &done.failed {
+        eprintln!("warning: approved post {id} could not be published: {reason}");
     }
     let auth = Auth::new(moderators, &app.secrets, &site.config.name, &base_url)?;
     let preview =

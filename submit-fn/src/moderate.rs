@@ -40,6 +40,13 @@ pub struct Moderation {
     pub reject_reasons: Vec<String>,
 }
 
+/// What a reconcile did: the posts it published, and those it could not, with the reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    pub published: Vec<String>,
+    pub failed: Vec<(String, String)>,
+}
+
 /// What an approval did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approved {
@@ -56,6 +63,10 @@ pub enum ModerateError {
     NotFound(String),
     #[error("post {id} was already {} by {by}", status.as_str())]
     AlreadyDecided { id: String, status: Status, by: String },
+    /// The post as it stands would be refused by the generator; nothing was changed, so the
+    /// moderator can correct it or reject it.
+    #[error("post {id} cannot be published as it is: {source}")]
+    Unpublishable { id: String, source: PublishError },
     /// The decision stands but the site was not updated; reconcile repairs it.
     #[error("post {id} is approved but not published: {source}")]
     Publish { id: String, source: PublishError },
@@ -79,6 +90,9 @@ impl Moderation {
         correction: Option<(&Submission, &str)>,
         now: DateTime<Utc>,
     ) -> Result<Approved, ModerateError> {
+        let current = self.item(id).await?;
+        let submission = correction.map(|(s, _)| s).unwrap_or(&current.submission);
+        self.check_publishable(id, submission, now).await?;
         if let Some((submission, changed)) = correction {
             let outcome = self.queue.correct(id, submission).await?;
             self.settled(id, outcome).await?;
@@ -152,9 +166,11 @@ impl Moderation {
     }
 
     /// Publishes every approved post that the content store lacks (an approval that was
-    /// interrupted between the status change and the rebuild). Returns the ids published.
-    pub async fn reconcile(&self, now: DateTime<Utc>) -> Result<Vec<String>, ModerateError> {
-        let mut repaired = Vec::new();
+    /// interrupted between the status change and the rebuild) and mails its poster, as the
+    /// approval would have. A post that fails is logged and skipped, so one bad post never
+    /// keeps the others off the site or stops a start.
+    pub async fn reconcile(&self, now: DateTime<Utc>) -> Result<Reconciled, ModerateError> {
+        let mut done = Reconciled::default();
         let mut cursor = None;
         loop {
             let page = self.queue.list(Status::Approved, 100, cursor.as_deref()).await?;
@@ -164,16 +180,26 @@ impl Moderation {
                     .is_published(&item.id)
                     .await
                     .map_err(|source| ModerateError::Publish { id: item.id.clone(), source })?;
-                if !published {
-                    self.publish_item(item, now).await?;
-                    self.audit(SYSTEM_ACTOR, AuditAction::Republished, &item.id, None, now).await?;
-                    tracing::info!(id = %item.id, "approved post published by reconcile");
-                    repaired.push(item.id.clone());
+                if published {
+                    continue;
+                }
+                match self.publish_item(item, now).await {
+                    Ok(approved) => {
+                        self.audit(SYSTEM_ACTOR, AuditAction::Republished, &item.id, None, now)
+                            .await?;
+                        tracing::info!(id = %item.id, "approved post published by reconcile");
+                        self.mail_approved(item, &approved).await;
+                        done.published.push(item.id.clone());
+                    }
+                    Err(error) => {
+                        tracing::error!(id = %item.id, %error, "reconcile could not publish");
+                        done.failed.push((item.id.clone(), error.to_string()));
+                    }
                 }
             }
             match page.next {
                 Some(next) => cursor = Some(next),
-                None => return Ok(repaired),
+                None => return Ok(done),
             }
         }
     }
@@ -196,14 +222,34 @@ impl Moderation {
         // Read after the decision, so a correction that won the race is what is published.
         let item = self.item(id).await?;
         let approved = self.publish_item(&item, now).await?;
+        self.mail_approved(&item, &approved).await;
+        Ok(approved)
+    }
+
+    /// Tells the poster the post is online, with their management link.
+    async fn mail_approved(&self, item: &QueueItem, approved: &Approved) {
         if let Some(to) = &item.submission.email {
-            let manage_url = self.manage_url(&item);
+            let manage_url = self.manage_url(item);
             let name = &item.submission.display_name;
             let title = &item.submission.title;
             let mail = self.mails.approved_mail(to, name, title, &approved.url, &manage_url);
-            self.send(id, mail).await;
+            self.send(&item.id, mail).await;
         }
-        Ok(approved)
+    }
+
+    /// Refuses, before anything changes, a post the generator would not publish.
+    async fn check_publishable(
+        &self,
+        id: &str,
+        submission: &Submission,
+        now: DateTime<Utc>,
+    ) -> Result<(), ModerateError> {
+        let published_at = now.with_timezone(&self.rules.time_zone).fixed_offset();
+        let text = post_file(id, submission, published_at);
+        self.publisher
+            .check(id, &text)
+            .await
+            .map_err(|source| ModerateError::Unpublishable { id: id.to_owned(), source })
     }
 
     async fn publish_item(

@@ -78,6 +78,11 @@ fn first_reason(errors: &[ContentError]) -> String {
 /// Where approved posts go and how the site follows.
 #[async_trait]
 pub trait Publisher: Send + Sync {
+    /// Runs the checks `publish` runs on `text` as post `id`, and stores nothing: an
+    /// approval calls it before the status changes, so a post that cannot be published is
+    /// never marked approved.
+    async fn check(&self, id: &str, text: &str) -> Result<(), PublishError>;
+
     /// Stores `text` (a whole content file, see [`post_file`]) as post `id` and updates
     /// the site. Invalid text is refused before anything is stored.
     async fn publish(&self, id: &str, text: &str) -> Result<Published, PublishError>;
@@ -156,15 +161,17 @@ impl LocalPublisher {
 
 #[async_trait]
 impl Publisher for LocalPublisher {
+    async fn check(&self, id: &str, text: &str) -> Result<(), PublishError> {
+        let path = self.content_file(id)?;
+        let (id, text) = (id.to_owned(), text.to_owned());
+        self.with_site(move |site| check_post(site, &path, &id, &text).map(|_| ())).await
+    }
+
     async fn publish(&self, id: &str, text: &str) -> Result<Published, PublishError> {
         let path = self.content_file(id)?;
         let (id, text) = (id.to_owned(), text.to_owned());
         self.with_site(move |site| {
-            let post = site.check_post(&path, &text)?;
-            if post.id != id {
-                let reason = format!("front matter id `{}` is not `{id}`", post.id);
-                return Err(PublishError::Invalid(vec![ContentError::new(&path, None, reason)]));
-            }
+            let post = check_post(site, &path, &id, &text)?;
             write_durably(&path, text.as_bytes())?;
             let report = site.upsert_post(&path)?;
             let url = site.site().absolute(&generator::urls::post(&post.slug));
@@ -199,6 +206,21 @@ impl Publisher for LocalPublisher {
         let path = self.content_file(id)?;
         tokio::fs::try_exists(&path).await.map_err(|source| PublishError::Io { path, source })
     }
+}
+
+/// The generator's checks of `text` as post `id`, and the front matter's id must be `id`.
+pub(crate) fn check_post(
+    site: &LiveSite,
+    path: &Path,
+    id: &str,
+    text: &str,
+) -> Result<generator::post::Post, PublishError> {
+    let post = site.check_post(path, text)?;
+    if post.id != id {
+        let reason = format!("front matter id `{}` is not `{id}`", post.id);
+        return Err(PublishError::Invalid(vec![ContentError::new(path, None, reason)]));
+    }
+    Ok(post)
 }
 
 /// Post ids become file names, so only the generator's id alphabet is accepted: no `/`,

@@ -25,12 +25,12 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, FixedOffset};
-use generator::{BuildOptions, BuildReport, ContentError, LiveSite, UpdateReport};
+use generator::{BuildOptions, BuildReport, LiveSite, UpdateReport};
 use md5::{Digest, Md5};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-use crate::publish::{PublishError, Published, Publisher, check_id, write_durably};
+use crate::publish::{PublishError, Published, Publisher, check_id, check_post, write_durably};
 
 /// How many S3 requests one publisher has in flight at once: enough to upload a site of
 /// thousands of files on a cold start in seconds, few enough for a small Lambda.
@@ -212,6 +212,14 @@ impl S3Publisher {
 
 #[async_trait]
 impl Publisher for S3Publisher {
+    async fn check(&self, id: &str, text: &str) -> Result<(), PublishError> {
+        check_id(id)?;
+        let (id, text) = (id.to_owned(), text.to_owned());
+        let path = self.inner.content_dir.join(post_rel(&id));
+        let mut state = self.inner.state.lock().await;
+        run(&mut state, move |site| check_post(site, &path, &id, &text).map(|_| ())).await
+    }
+
     async fn publish(&self, id: &str, text: &str) -> Result<Published, PublishError> {
         check_id(id)?;
         let (id, text) = (id.to_owned(), text.to_owned());
@@ -483,21 +491,6 @@ where
     .await?;
     state.site = Some(site);
     result
-}
-
-/// The generator's checks of `text` as post `id`, and the front matter's id must be `id`.
-fn check_post(
-    site: &LiveSite,
-    path: &Path,
-    id: &str,
-    text: &str,
-) -> Result<generator::post::Post, PublishError> {
-    let post = site.check_post(path, text)?;
-    if post.id != id {
-        let reason = format!("front matter id `{}` is not `{id}`", post.id);
-        return Err(PublishError::Invalid(vec![ContentError::new(path, None, reason)]));
-    }
-    Ok(post)
 }
 
 /// Runs `task` on every item, at most [`CONCURRENCY`] at a time. Returns the outputs of

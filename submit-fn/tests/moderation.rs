@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use generator::BuildOptions;
 use mail_parser::MessageParser;
 use submit_fn::mail::{MailTemplates, OutboxMailer};
-use submit_fn::moderate::{Approved, ModerateError, Moderation, SYSTEM_ACTOR};
+use submit_fn::moderate::{Approved, ModerateError, Moderation, Reconciled, SYSTEM_ACTOR};
 use submit_fn::publish::LocalPublisher;
 use submit_fn::rules::SiteRules;
 use submit_fn::spam::{Secrets, new_nonce, token_hash};
@@ -386,12 +386,26 @@ async fn concurrent_approvals_on_sqlite_publish_once_and_name_the_first_moderato
     concurrent_approvals_publish_and_mail_once(&desk, 50).await;
 }
 
-// Guards the same race on DynamoDB's conditional write (moto in server mode); fails,
-// never skips, when moto is not running.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_approvals_on_dynamodb_publish_once_and_name_the_first_moderator() {
+// Guards the double approval on DynamoDB's conditional write (moto in server mode): a
+// second and a replayed approval (C14) are refused naming the first moderator, with one
+// file and one mail. Sequential, because moto, unlike DynamoDB, does not make a
+// conditional write atomic against a concurrent one; the race itself runs on SQLite.
+// Fails, never skips, when moto is not running.
+#[tokio::test]
+async fn repeated_approvals_on_dynamodb_publish_once_and_name_the_first_moderator() {
     let desk = Desk::on_dynamodb().await;
-    concurrent_approvals_publish_and_mail_once(&desk, 10).await;
+    let id = desk.enqueue(submission("Wie helpt met de tuin?", POSTER), 0).await;
+    desk.moderation.approve(&id, MODERATOR, None, now()).await.unwrap();
+    for second in ["tweede@example.org", MODERATOR] {
+        let again = desk.moderation.approve(&id, second, None, now()).await;
+        let Err(ModerateError::AlreadyDecided { status, by, .. }) = again else {
+            panic!("{again:?}");
+        };
+        assert_eq!((status, by.as_str()), (Status::Approved, MODERATOR));
+    }
+    assert_eq!(desk.added_posts().len(), 1);
+    assert_eq!(desk.mails_to(POSTER).len(), 1);
+    assert_eq!(desk.audit_actions(&id).await, [AuditAction::Approved]);
 }
 
 // Guards recovery from a crash between the status change and the rebuild: reconcile
@@ -408,7 +422,7 @@ async fn reconcile_after_a_crash_publishes_the_approved_post_once() {
     desk.moderation.queue.decide(&id, &decision).await.unwrap();
     assert!(!desk.content_file(&id).exists());
 
-    let repaired = desk.moderation.reconcile(now()).await.unwrap();
+    let repaired = desk.moderation.reconcile(now()).await.unwrap().published;
 
     assert_eq!(repaired, std::slice::from_ref(&id));
     let post = desk.post(&id);
@@ -416,7 +430,7 @@ async fn reconcile_after_a_crash_publishes_the_approved_post_once() {
     let page = desk.out.join(format!("bericht/{}/index.html", post.slug));
     assert!(std::fs::read_to_string(&page).unwrap().contains("Wie maait mijn gras?"));
     assert!(!desk.content_file(&pending).exists(), "a pending post stays off the site");
-    assert_eq!(desk.moderation.reconcile(now()).await.unwrap(), Vec::<String>::new());
+    assert_eq!(desk.moderation.reconcile(now()).await.unwrap(), Reconciled::default());
     let republished: Vec<AuditEntry> = desk
         .audit(&id)
         .await
@@ -426,6 +440,51 @@ async fn reconcile_after_a_crash_publishes_the_approved_post_once() {
     assert_eq!(republished.len(), 1, "{republished:?}");
     assert_eq!(republished[0].actor, SYSTEM_ACTOR);
     assert_eq!(desk.added_posts().len(), 1);
+}
+
+// Guards the whole kind "approved but unpublishable" (breaker report: a category removed
+// after submission, a character the generator refuses): the approval is refused before the
+// status changes, so the post still waits and can be corrected or rejected.
+#[tokio::test]
+async fn approval_of_a_post_the_generator_refuses_changes_nothing() {
+    let desk = Desk::on_sqlite();
+    let mut bad = submission("Hulp bij het verhuizen", POSTER);
+    bad.category = "bestaat-niet".into();
+    let id = desk.enqueue(bad, 0).await;
+
+    let refused = desk.moderation.approve(&id, MODERATOR, None, now()).await;
+
+    assert!(matches!(refused, Err(ModerateError::Unpublishable { .. })), "{refused:?}");
+    assert_eq!(desk.item(&id).await.status, Status::Pending);
+    assert!(!desk.content_file(&id).exists());
+    assert!(desk.mails().is_empty());
+    assert!(desk.audit_actions(&id).await.is_empty(), "nothing was decided");
+}
+
+// Guards reconcile against one bad post: it is reported, and the approved posts after it
+// are still published and their posters mailed, as the interrupted approval would have.
+#[tokio::test]
+async fn reconcile_skips_an_unpublishable_post_and_publishes_and_mails_the_rest() {
+    let desk = Desk::on_sqlite();
+    let mut bad = submission("Kapot bericht", POSTER);
+    bad.category = "bestaat-niet".into();
+    let bad = desk.enqueue(bad, 0).await;
+    let good = desk.enqueue(submission("Wie wandelt met mij?", "kees@example.nl"), 1).await;
+    for id in [&bad, &good] {
+        let decision =
+            Decision { status: Status::Approved, by: MODERATOR.into(), at: now(), reason: None };
+        desk.moderation.queue.decide(id, &decision).await.unwrap();
+    }
+
+    let done = desk.moderation.reconcile(now()).await.unwrap();
+
+    assert_eq!(done.published, vec![good.clone()]);
+    assert_eq!(done.failed.len(), 1);
+    assert_eq!(done.failed[0].0, bad);
+    assert!(desk.content_file(&good).exists() && !desk.content_file(&bad).exists());
+    let mails = desk.mails_to("kees@example.nl");
+    assert_eq!(mails.len(), 1, "the poster learns the post is online");
+    assert!(mails[0].text.contains("/bericht/"), "{}", mails[0].text);
 }
 
 // Guards the desk entry: the post is approved and online at once, the audit log marks it
@@ -489,4 +548,82 @@ async fn output_after_several_decisions_equals_a_full_build() {
     for (path, bytes) in &live {
         assert!(bytes == &fresh[path], "{path} differs from a full build");
     }
+}
+
+/// Only the path and query of a link in a page, HTML-unescaped.
+fn link_after(html: &str, text: &str) -> String {
+    let end = html.find(&format!("\">{text}</a>")).unwrap_or_else(|| panic!("no {text} link"));
+    let start = html[..end].rfind("href=\"").unwrap() + 6;
+    html[start..end].replace("&amp;", "&")
+}
+
+// Guards the pages past the first of the queue and the log (breaker: the 26th pending post
+// and the 51st log line gave 500): every page renders and links on to the next.
+#[tokio::test]
+async fn queue_and_log_beyond_one_page_render_and_link_on() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use submit_fn::auth::{Auth, Session};
+    use axum::response::IntoResponse;
+    use submit_fn::beheer::{Beheer, BeheerState};
+    use submit_fn::store::ModeratorStore;
+    use tower::ServiceExt;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let queue = SqliteQueue::open(&tmp.path().join("queue.sqlite3")).unwrap();
+    let desk = Desk::with_queue(tmp, Arc::new(queue.clone()));
+    for n in 0..30 {
+        desk.enqueue(submission(&format!("Bericht {n}"), POSTER), n).await;
+    }
+    // Recorded as they happen: oldest first.
+    for n in (0..60).rev() {
+        let entry = AuditEntry {
+            at: now() - Duration::minutes(n),
+            actor: MODERATOR.into(),
+            action: AuditAction::Approved,
+            post_id: format!("POST{n:04}"),
+            note: None,
+        };
+        desk.moderation.queue.record_audit(&entry).await.unwrap();
+    }
+    queue
+        .add_moderator(&submit_fn::store::Moderator {
+            email: MODERATOR.into(),
+            password_hash: submit_fn::auth::hash_password("een lang wachtwoord").unwrap(),
+            added_at: now(),
+            lock: Default::default(),
+            notify: false,
+        })
+        .await
+        .unwrap();
+    let site_root = desk.moderation.site_root.clone();
+    let auth = Auth::new(Arc::new(queue), &desk.moderation.secrets, "Test", &site_root).unwrap();
+    let cookie = auth.start_session(&Session::new(MODERATOR, Utc::now()), "").into_response();
+    let cookie = cookie.headers()[header::SET_COOKIE].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let preview = generator::Preview::load(&desk.content, &desk.theme, None).unwrap();
+    let beheer = Beheer::new(Arc::clone(&desk.moderation), Arc::new(auth), preview).unwrap();
+    let router = submit_fn::beheer::router(BeheerState::new(beheer));
+    let get = |uri: String| {
+        let request = Request::get(uri).header(header::COOKIE, &cookie).body(Body::empty());
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(request.unwrap()).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, String::from_utf8(bytes.to_vec()).unwrap())
+        }
+    };
+
+    let (status, first) = get("/beheer".into()).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, second) = get(link_after(&first, "Volgende berichten")).await;
+    assert_eq!(status, 200, "{second}");
+    assert!(second.contains("Bericht 0") && !first.contains("Bericht 0<"), "oldest first");
+    let (status, log) = get("/beheer/logboek".into()).await;
+    assert_eq!(status, 200, "{log}");
+    let (status, older) = get(link_after(&log, "Oudere regels")).await;
+    assert_eq!(status, 200, "{older}");
+    assert!(older.contains("POST0059") && !older.contains("POST0000<"), "{older}");
+    assert!(!log.contains("POST0059<"), "the oldest line is on the second page only");
 }

@@ -185,6 +185,13 @@ pub fn failed(
             context.insert("cause", &source.to_string());
             StatusCode::INTERNAL_SERVER_ERROR
         }
+        ModerateError::Unpublishable { id, source } => {
+            tracing::info!(id, error = %source, "approval refused: the post cannot be published");
+            context.insert("problem", "unpublishable");
+            context.insert("id", id);
+            context.insert("cause", &source.to_string());
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ModerateError::Store(error) => return store_failed(state, origin, error),
     };
     context.insert("queue_url", &format!("{}{QUEUE_PATH}", origin.prefix));
