@@ -121,3 +121,43 @@ fn moderator_who_turns_on_the_notice_gets_a_mail_per_new_post_without_poster_dat
         assert!(!mails[0].contains(private), "the notice holds no {private}");
     }
 }
+
+#[test]
+fn serve_starts_without_a_data_folder_and_its_form_link_accepts_the_first_press() {
+    // Guards the README's first command on a fresh clone (no data/ yet), and the home
+    // page's way in: its form link leads to a form that is accepted at the first press.
+    let server = Server::start();
+    let home = server.get("/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Vraag om hulp"), "the home page offers a way to ask for help");
+    let link = home
+        .body
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("kind=request"))
+        .expect("a link to the request form")
+        .replace("&amp;", "&");
+    let form = server.get(&link);
+    assert_eq!(form.status, 200);
+    let token = field_value(&form.body, "form_token").expect("the form carries a signed token");
+    let nonce = field_value(&form.body, "submission_id").expect("and a one-time id");
+    std::thread::sleep(Duration::from_millis(3100));
+    let sent = server.post_with(
+        "",
+        "/plaatsen",
+        &[
+            ("form_token", &token),
+            ("submission_id", &nonce),
+            ("kind", "request"),
+            ("title", "Wie helpt mij met boodschappen?"),
+            ("body", "Ik kan niet goed lopen."),
+            ("category", "boodschappen"),
+            ("municipality", "huizen"),
+            ("display_name", "Truus"),
+            ("email", POSTER_EMAIL),
+            ("consent", "yes"),
+        ],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(sent.location.unwrap_or_default().contains("/bedankt/"));
+}

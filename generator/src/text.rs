@@ -37,9 +37,45 @@ pub fn clean_block(s: &str) -> String {
         .collect()
 }
 
-/// Characters that are not controls in Unicode's sense but are still illegal in XML.
+/// Characters that are not controls in Unicode's sense but are still illegal in XML, and
+/// unprintable in YAML, so a front matter holding one cannot be read back.
 fn is_unwanted(c: char) -> bool {
     matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// True for a character a one-line field (title, name) must not hold, so that whatever a
+/// form accepts, the generator can publish and a reader sees as typed: controls, the two
+/// noncharacters YAML and XML refuse, the line and paragraph separators, and the
+/// bidirectional controls that can make a name read backwards.
+pub fn is_forbidden_in_line(c: char) -> bool {
+    c.is_control()
+        || is_unwanted(c)
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// True for a character that shows nothing by itself: white space, and the format and
+/// filler characters that render as empty (zero-width space, soft hyphen, word joiner,
+/// braille and Hangul blanks). A field of only these is empty to a reader.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+        )
 }
 
 #[cfg(test)]
@@ -54,6 +90,24 @@ mod tests {
     #[test]
     fn vertical_tab_is_removed_and_newline_becomes_a_space() {
         assert_eq!(clean_line(" a\u{b}b\nc\td "), "ab c d");
+    }
+
+    #[test]
+    fn noncharacters_separators_and_bidi_controls_are_forbidden_in_a_line() {
+        for c in ['\u{FFFE}', '\u{FFFF}', '\u{0}', '\u{85}', '\u{2028}', '\u{202E}', '\u{2067}'] {
+            assert!(is_forbidden_in_line(c), "{c:?}");
+        }
+        for c in ['a', 'é', '👋', 'م', '\u{200D}'] {
+            assert!(!is_forbidden_in_line(c), "{c:?}");
+        }
+        assert_eq!(clean_line("a\u{FFFE}b"), "ab");
+    }
+
+    #[test]
+    fn zero_width_and_blank_characters_are_invisible_letters_are_not() {
+        let blank = "\u{200B}\u{00AD}\u{2800}\u{3164}\u{202E} \u{FEFF}";
+        assert!(blank.chars().all(is_invisible));
+        assert!(!"a\u{200B}".chars().all(is_invisible));
     }
 
     #[test]

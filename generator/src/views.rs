@@ -178,7 +178,10 @@ pub fn kind(site: &Site, words: &Words, kind: Kind) -> KindView {
         one: w.one.clone(),
         many: w.many.clone(),
         url: site.link(urls::kind(kind)),
-        form_url: site.link(urls::form(kind)),
+        // The function's own form, not the static copy: only the function can give the
+        // form the signed load time and one-time id that let the first press of "Versturen"
+        // go through. The static copy stays for hosts whose function is down.
+        form_url: format!("{}?kind={}", submission_endpoint(site), kind.as_str()),
         feed_url: site.link(&urls::feed_of(urls::kind(kind))),
     }
 }

@@ -71,6 +71,8 @@ pub fn local_app(data_dir: &Path, content_dir: &Path, theme_dir: &Path) -> Resul
 
 /// The moderator accounts, kept in the queue's database file under `data_dir`.
 pub fn moderator_store(data_dir: &Path) -> Result<Arc<dyn ModeratorStore>, LocalError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|source| LocalError::Io { path: data_dir.to_owned(), source })?;
     Ok(Arc::new(SqliteQueue::open(&data_dir.join(QUEUE_FILE))?))
 }
 

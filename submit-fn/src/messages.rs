@@ -23,6 +23,7 @@ pub enum Rule {
     ContactRequired,
     ConsentRequired,
     TooManyLinks,
+    ContactInText,
 }
 
 impl Rule {
@@ -41,6 +42,7 @@ impl Rule {
             Rule::ContactRequired => "contact_required",
             Rule::ConsentRequired => "consent_required",
             Rule::TooManyLinks => "too_many_links",
+            Rule::ContactInText => "contact_in_text",
         }
     }
 }
@@ -140,6 +142,7 @@ mod tests {
             Rule::ContactRequired,
             Rule::ConsentRequired,
             Rule::TooManyLinks,
+            Rule::ContactInText,
         ];
         for rule in rules {
             assert!(MESSAGES.fields.contains_key(rule.key()), "missing {}", rule.key());

@@ -136,8 +136,11 @@ impl FormValues {
     }
 
     /// True when a checkbox was ticked: present with any non-empty value.
+    /// True if the box was ticked: a browser sends the checkbox's value, an API client
+    /// may send `true`; an explicit `no`, `false` or `0` is not a tick.
     pub fn is_checked(&self, name: &str) -> bool {
-        !is_blank(self.get(name))
+        let value = trim(self.get(name)).to_lowercase();
+        !is_blank(&value) && !matches!(value.as_str(), "no" | "nee" | "false" | "0" | "off")
     }
 }
 

@@ -68,11 +68,18 @@ async fn accept(
     let values = parse_body(body_format(content_type)?, &body)?;
     let now = Utc::now();
 
+    let checked = validate(&values, &app.rules, today(app, now));
     let rendered_at = match spam_check(app, &values, now) {
         Ok(rendered_at) => rendered_at,
-        Err(note) => return Ok(refuse(app, origin, &values, note, StatusCode::BAD_REQUEST)),
+        Err(note) => {
+            // What else is wrong is shown now too, so the resident fixes it all in one go.
+            let errors = checked.err();
+            let status = StatusCode::BAD_REQUEST;
+            let note = Some(note_message(note));
+            return Ok(form_response(app, origin, status, &values, errors.as_ref(), note));
+        }
     };
-    let submission = match validate(&values, &app.rules, today(app, now)) {
+    let submission = match checked {
         Ok(submission) => submission,
         Err(errors) => {
             tracing::info!(reason = "invalid", fields = errors.0.len(), "submission refused");

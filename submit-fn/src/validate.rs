@@ -3,8 +3,12 @@
 //! Every rule runs and every failing field is reported at once, so a resident fixes the form
 //! in one go. Limits count characters, as residents do; the byte ceiling is the request limit.
 
+use std::sync::LazyLock;
+
 use chrono::{Days, NaiveDate};
 use email_address::EmailAddress;
+use generator::text::{clean_block, is_forbidden_in_line, is_invisible};
+use regex::Regex;
 
 use crate::messages::{Rule, field_message};
 use crate::rules::SiteRules;
@@ -44,7 +48,7 @@ pub fn validate(
 ) -> Result<Submission, FieldErrors> {
     let mut errors = FieldErrors::default();
 
-    let title = single_line(values, field::TITLE, TITLE_MAX_CHARS, true, &mut errors);
+    let title = public_line(values, field::TITLE, TITLE_MAX_CHARS, true, &mut errors);
     let kind = choice(values, field::KIND, &mut errors, Kind::parse);
     let category =
         choice(values, field::CATEGORY, &mut errors, |v| rules.category(v).map(|c| c.slug.clone()));
@@ -53,9 +57,9 @@ pub fn validate(
     let body = body(values, &mut errors);
     let expires = expires(values, rules, today, &mut errors);
     let display_name =
-        single_line(values, field::DISPLAY_NAME, DISPLAY_NAME_MAX_CHARS, true, &mut errors);
+        public_line(values, field::DISPLAY_NAME, DISPLAY_NAME_MAX_CHARS, true, &mut errors);
     let organisation =
-        single_line(values, field::ORGANISATION, ORGANISATION_MAX_CHARS, false, &mut errors);
+        public_line(values, field::ORGANISATION, ORGANISATION_MAX_CHARS, false, &mut errors);
     let (email, phone) = contact(values, &mut errors);
     if !values.is_checked(field::CONSENT) {
         errors.push(field::CONSENT, Rule::ConsentRequired, None);
@@ -102,14 +106,14 @@ fn single_line(
     errors: &mut FieldErrors,
 ) -> Option<String> {
     let value = trim(values.get(name));
-    if value.is_empty() {
+    if value.chars().all(is_invisible) {
         if required {
             errors.push(name, Rule::Required, None);
         }
         return None;
     }
-    // U+2028 and U+2029 break lines too, without being control characters.
-    if value.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+    // One predicate with the generator's, so what the form accepts can be published.
+    if value.chars().any(is_forbidden_in_line) {
         errors.push(name, Rule::SingleLine, None);
         return None;
     }
@@ -144,7 +148,7 @@ fn neighbourhood(
     municipality: Option<&crate::rules::Municipality>,
     errors: &mut FieldErrors,
 ) -> Option<String> {
-    let value = single_line(values, field::NEIGHBOURHOOD, SHORT_FIELD_MAX_CHARS, false, errors)?;
+    let value = public_line(values, field::NEIGHBOURHOOD, SHORT_FIELD_MAX_CHARS, false, errors)?;
     let municipality = municipality?;
     if municipality.neighbourhoods.is_empty() {
         return Some(value);
@@ -160,11 +164,15 @@ fn neighbourhood(
 /// characters carry no meaning in a post and are dropped.
 fn body(values: &FormValues, errors: &mut FieldErrors) -> Option<String> {
     let text = values.get(field::BODY).replace("\r\n", "\n").replace('\r', "\n");
-    let text: String =
-        text.chars().filter(|&c| c == '\n' || c == '\t' || !c.is_control()).collect();
+    // The generator's own cleaning, so the stored text is the text that gets published.
+    let text = clean_block(&text);
     let text = trim(&text);
-    if text.is_empty() {
+    if text.chars().all(is_invisible) {
         errors.push(field::BODY, Rule::Required, None);
+        return None;
+    }
+    if has_contact_details(text) {
+        errors.push(field::BODY, Rule::ContactInText, None);
         return None;
     }
     if text.chars().count() > BODY_MAX_CHARS {
@@ -176,6 +184,36 @@ fn body(values: &FormValues, errors: &mut FieldErrors) -> Option<String> {
         return None;
     }
     Some(text.to_owned())
+}
+
+/// A one-line field that is shown on the site, so it must not carry contact details.
+fn public_line(
+    values: &FormValues,
+    name: &'static str,
+    max: usize,
+    required: bool,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = single_line(values, name, max, required, errors)?;
+    if has_contact_details(&value) {
+        errors.push(name, Rule::ContactInText, None);
+        return None;
+    }
+    Some(value)
+}
+
+/// True if `text` holds something that looks like an e-mail address or a phone number
+/// (nine or more digits in one run of digits, spaces and separators). Such text would be
+/// public: contact goes through the site, so the poster is asked to leave it out.
+pub fn has_contact_details(text: &str) -> bool {
+    static EMAIL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[\w.%+\-]+@[\w\-]+(\.[\w\-]+)+").expect("a valid pattern"));
+    static PHONE_RUN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\+|\b)\d[\d \u{A0}().\-/]{6,}\d").expect("a valid pattern"));
+    EMAIL.is_match(text)
+        || PHONE_RUN
+            .find_iter(text)
+            .any(|run| run.as_str().chars().filter(char::is_ascii_digit).count() >= 9)
 }
 
 /// Counts web links: every `http://`, `https://`, and `www.` not already part of one.

@@ -121,3 +121,74 @@ fn recurring_follows_the_theme_values() {
         validate(&values(&[("recurring", "recurring")]), &common::rules(), today()).unwrap();
     assert!(again.recurring);
 }
+
+// Guards the whole kind "the form accepts what the generator cannot publish" (breaker:
+// U+FFFE in a title was accepted, then refused at approval): noncharacters and bidi
+// controls are refused in every one-line field, and dropped from the body.
+#[test]
+fn one_line_fields_refuse_what_the_generator_cannot_publish() {
+    for value in ["Hulp \u{FFFE} nodig", "Hulp\u{FFFF}", "Anna\u{202E}live", "a\u{2066}b"] {
+        for field in ["title", "display_name", "organisation"] {
+            assert_eq!(rule(&[(field, value)], field), Some(Rule::SingleLine), "{field} {value:?}");
+        }
+    }
+    let s = validate(&values(&[("body", "Wie\u{FFFE} helpt?")]), &common::rules(), today());
+    assert_eq!(s.unwrap().body, "Wie helpt?");
+}
+
+// Guards fields that look empty: only zero-width, soft-hyphen or blank characters count as
+// nothing, so a post never gets an invisible title.
+#[test]
+fn fields_of_only_invisible_characters_are_required_errors() {
+    for value in ["\u{200B}\u{200B}", "\u{AD}", "\u{2800}\u{2800}", "\u{FEFF} \u{3164}"] {
+        for field in ["title", "body", "display_name"] {
+            assert_eq!(rule(&[(field, value)], field), Some(Rule::Required), "{field} {value:?}");
+        }
+    }
+    assert_eq!(rule(&[("title", "Hulp\u{200B}")], "title"), None, "visible text stays valid");
+}
+
+// Guards "nothing personal reaches the public site" for what posters type themselves: an
+// e-mail address or phone number in a public field is refused with a reason; the contact
+// fields themselves, dates and house numbers are not.
+#[test]
+fn contact_details_in_public_text_are_refused() {
+    let contacts = [
+        "Mail naar jan.jansen@example.org",
+        "Bel 06 1234 5678",
+        "bel 0612345678 na zes uur",
+        "Tel. +31 6 12345678",
+        "(035) 123 45 67",
+        "035-1234567",
+    ];
+    for text in contacts {
+        for field in ["title", "body", "organisation"] {
+            assert_eq!(
+                rule(&[(field, text)], field),
+                Some(Rule::ContactInText),
+                "{field} {text:?}"
+            );
+        }
+    }
+    let harmless = [
+        "Op 12-03-2030 om 14.30 uur",
+        "Ik woon op nummer 12, ben 80 jaar",
+        "Rond 1.000 meter lopen",
+        "Kamer 2026 in het ziekenhuis",
+    ];
+    for text in harmless {
+        assert_eq!(rule(&[("body", text)], "body"), None, "{text:?}");
+    }
+    assert_eq!(rule(&[("phone", "06 1234 5678")], "phone"), None);
+}
+
+// Guards consent: an explicit no is not consent, whatever the client sends.
+#[test]
+fn consent_must_be_given_not_just_present() {
+    for value in ["no", "nee", "false", "0", "off", " "] {
+        assert_eq!(rule(&[("consent", value)], "consent"), Some(Rule::ConsentRequired), "{value}");
+    }
+    for value in ["ja", "yes", "on", "true"] {
+        assert_eq!(rule(&[("consent", value)], "consent"), None, "{value}");
+    }
+}

@@ -33,6 +33,16 @@ pub struct Reply {
 }
 
 impl Server {
+    /// Starts the server on a copy of the sample content with a data folder that does not
+    /// exist yet, as on a fresh clone.
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path().join("content");
+        copy_dir(&repo().join("content"), &content);
+        let data = dir.path().join("data");
+        Server::start_in(dir, content, data, &[])
+    }
+
     /// Adds a moderator with the CLI, then starts the server.
     pub fn start_with_moderator(email: &str, password: &str) -> Server {
         Server::start_with_moderator_and_env(email, password, &[])
