@@ -289,7 +289,7 @@ mod tests {
     fn c05_every_adversarial_title_round_trips_through_the_writer() {
         let titles = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/cases/C05/titles.txt"
+            "/../tests/cases/C05/titles.txt"
         ))
         .expect("handed case C05 is readable");
         for title in titles.lines().chain([

@@ -215,7 +215,7 @@ mod tests {
     fn c18_reserved_titles_never_give_reserved_or_dot_slugs() {
         let titles = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/cases/C18/reserved-titles.txt"
+            "/../tests/cases/C18/reserved-titles.txt"
         ))
         .expect("handed case C18 is readable");
         for title in titles.lines() {

@@ -1,8 +1,8 @@
 //! Integration tests of the generator: each test writes a small content folder, builds
 //! it with the real default theme at a fixed "now", and reads the output back.
 //!
-//! `cases` turns the handed cases in `../shared/cases` into tests named after them; the
-//! other modules cover what issue 2 asks for beyond them.
+//! `cases` turns the handed cases in `tests/cases` (a copy of the team's `shared/cases`)
+//! into tests named after them; the other modules cover what issue 2 asks for beyond them.
 
 #[path = "build/atom.rs"]
 mod atom;

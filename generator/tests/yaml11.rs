@@ -22,7 +22,7 @@ fn python() -> String {
 fn c05_written_front_matter_reads_back_identically_in_pyyaml() {
     let titles = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/cases/C05/titles.txt"
+        "/../tests/cases/C05/titles.txt"
     ))
     .expect("handed case C05 is readable");
     let mut documents = Vec::new();

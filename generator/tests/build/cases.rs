@@ -1,5 +1,5 @@
-//! The handed cases in `../shared/cases` that concern content files or rendering, each
-//! as tests named after it. The case files are read as bytes and copied unchanged into
+//! The handed cases in `tests/cases` (a copy of the team's `shared/cases`) that concern
+//! content files or rendering, each as tests named after it. The case files are read as bytes and copied unchanged into
 //! the fixture's `posts/` folder; their `category: garden` and `municipality: "Åsby"`
 //! exist in the fixture's site.yaml.
 

@@ -10,7 +10,7 @@ use generator::{BuildError, BuildOptions, BuildReport};
 use tempfile::TempDir;
 
 /// The handed cases, shared by all engineers.
-pub const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/cases");
+pub const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/cases");
 /// The default theme, the one the site ships with.
 pub const THEME: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../themes/default");
 /// The default build moment: a few days after the handed cases' posts.

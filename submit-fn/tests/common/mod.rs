@@ -71,7 +71,7 @@ pub fn form_extras(secrets: &Secrets) -> String {
 
 /// Reads a handed case file as bytes.
 pub fn case_bytes(case: &str, file: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cases").join(case);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/cases").join(case);
     std::fs::read(path.join(file)).unwrap_or_else(|e| panic!("{case}/{file}: {e}"))
 }
 
