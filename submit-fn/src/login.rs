@@ -211,8 +211,10 @@ async fn login(
     }
 }
 
-/// Checks the password, counting a wrong one. A locked account is refused before hashing,
-/// so the right password cannot be found by guessing during the lock.
+/// Checks the password. The attempt is counted before the password is hashed, by the
+/// store's one conditional write, and only an attempt that this write left unlocked (or
+/// that itself set the lock) is hashed; so guesses sent all at once get no more tries than
+/// guesses sent one by one. A right password clears the count.
 async fn attempt(
     auth: &Auth,
     email: &str,
@@ -223,17 +225,22 @@ async fn attempt(
     if let Some(until) = moderator.as_ref().and_then(|m| locked_until(&m.lock, now)) {
         return Ok(Attempt::Locked(until));
     }
-    let hash = moderator.as_ref().map(|m| m.password_hash.clone());
-    let matches = verify_password_blocking(password, hash).await?;
-    let Some(moderator) = moderator else { return Ok(Attempt::Wrong) };
-    if matches {
-        if moderator.lock != LockState::default() {
-            auth.moderators.clear_failed_logins(email).await?;
-        }
+    let Some(moderator) = moderator else {
+        verify_password_blocking(password, None).await?;
+        return Ok(Attempt::Wrong);
+    };
+    let expected = moderator.lock.after_failure(now);
+    let Some(after) = auth.moderators.record_failed_login(email, now).await? else {
+        return Ok(Attempt::Wrong);
+    };
+    if let Some(until) = locked_until(&after, now).filter(|_| Some(after) != expected) {
+        return Ok(Attempt::Locked(until));
+    }
+    if verify_password_blocking(password, Some(moderator.password_hash)).await? {
+        auth.moderators.clear_failed_logins(email).await?;
         return Ok(Attempt::Success);
     }
-    let after = auth.moderators.record_failed_login(email, now).await?;
-    Ok(match after.and_then(|lock| locked_until(&lock, now)) {
+    Ok(match locked_until(&after, now) {
         Some(until) => Attempt::Locked(until),
         None => Attempt::Wrong,
     })

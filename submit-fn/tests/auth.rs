@@ -14,6 +14,7 @@ use submit_fn::app::PathPrefix;
 use submit_fn::auth::{Auth, BEHEER_CSP, ModeratorSession, Session, beheer_headers, hash_password};
 use submit_fn::spam::Secrets;
 use submit_fn::store::{LockState, Moderator, ModeratorStore, SqliteQueue};
+use tokio::sync::oneshot;
 use tower::ServiceExt;
 
 const EMAIL: &str = "moderator@example.nl";
@@ -362,4 +363,80 @@ async fn unknown_address_takes_about_as_long_as_a_wrong_password() {
     let ratio = unknown[1].as_secs_f64() / wrong[1].as_secs_f64();
     eprintln!("median wrong {:?}, unknown {:?}, ratio {ratio:.2}", wrong[1], unknown[1]);
     assert!((0.5..2.0).contains(&ratio), "unknown/wrong time ratio {ratio:.2}");
+}
+
+/// A moderator store whose first read of an account returns what it held at that moment,
+/// but only once the test lets it go: the read of a login that raced with other logins.
+struct StaleFirstRead {
+    inner: SqliteQueue,
+    /// Tells the test the first read is taken, and waits for its word to answer.
+    held: tokio::sync::Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>>,
+}
+
+#[async_trait::async_trait]
+impl ModeratorStore for StaleFirstRead {
+    async fn add_moderator(&self, m: &Moderator) -> Result<(), submit_fn::store::ModeratorError> {
+        self.inner.add_moderator(m).await
+    }
+    async fn remove_moderator(&self, e: &str) -> Result<(), submit_fn::store::ModeratorError> {
+        self.inner.remove_moderator(e).await
+    }
+    async fn moderators(&self) -> Result<Vec<Moderator>, submit_fn::store::StoreError> {
+        self.inner.moderators().await
+    }
+    async fn moderator(&self, e: &str) -> Result<Option<Moderator>, submit_fn::store::StoreError> {
+        let snapshot = self.inner.moderator(e).await;
+        let held = self.held.lock().await.take();
+        if let Some((reached, gate)) = held {
+            reached.send(()).unwrap();
+            gate.await.unwrap();
+        }
+        snapshot
+    }
+    async fn record_failed_login(
+        &self,
+        e: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LockState>, submit_fn::store::StoreError> {
+        self.inner.record_failed_login(e, now).await
+    }
+    async fn clear_failed_logins(&self, e: &str) -> Result<(), submit_fn::store::StoreError> {
+        self.inner.clear_failed_logins(e).await
+    }
+    async fn set_notify(&self, e: &str, on: bool) -> Result<(), submit_fn::store::ModeratorError> {
+        self.inner.set_notify(e, on).await
+    }
+}
+
+// Guards the lockout against guesses sent all at once (breaker: 29 parallel wrong guesses
+// and the right password last got a session): a login whose look-up happened before five
+// other wrong guesses locked the account is refused, even with the right password.
+#[tokio::test]
+async fn right_password_racing_five_wrong_guesses_is_refused_once_they_lock() {
+    let fixture = Fixture::new("https://buurtbord.example.nl/").await;
+    let (release, gate) = oneshot::channel();
+    let (reached_tx, reached) = oneshot::channel();
+    let store =
+        StaleFirstRead { inner: fixture.store.clone(), held: Some((reached_tx, gate)).into() };
+    let secrets = Secrets::generate();
+    let auth = Auth::new(Arc::new(store), &secrets, "Test", "https://buurtbord.example.nl/");
+    let router =
+        Router::new().merge(submit_fn::login::routes()).with_state(Arc::new(auth.unwrap()));
+    let login = |password: &str| {
+        let body = format!("email={}&password={}", encode(EMAIL), encode(password));
+        router.clone().oneshot(form("/beheer/inloggen", body, None))
+    };
+
+    let racing = tokio::spawn(login(PASSWORD));
+    // The racing login has read the account (unlocked) and waits; five guesses lock it.
+    reached.await.unwrap();
+    for _ in 0..5 {
+        login("fout fout fout").await.unwrap();
+    }
+    assert!(fixture.store.moderator(EMAIL).await.unwrap().unwrap().lock.locked_until.is_some());
+    release.send(()).unwrap();
+
+    let answer = answer(racing.await.unwrap().unwrap()).await;
+    assert_eq!(answer.status, StatusCode::LOCKED);
+    assert!(answer.set_cookie.is_none(), "no session for a guess past the limit");
 }
