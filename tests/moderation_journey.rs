@@ -159,5 +159,10 @@ fn serve_starts_without_a_data_folder_and_its_form_link_accepts_the_first_press(
         ],
     );
     assert_eq!(sent.status, 303, "{}", sent.body);
-    assert!(sent.location.unwrap_or_default().contains("/bedankt/"));
+    let confirmation = sent.location.expect("a confirmation address");
+    assert!(confirmation.contains("/bedankt/"), "{confirmation}");
+    // The private link names the address this server answers on, not site.yaml's port.
+    let page = server.get(confirmation.trim_start_matches(&server.url("")));
+    let own = format!("http://127.0.0.1:{}/beheer-bericht/", server.port);
+    assert!(page.body.contains(&own), "{}", page.body);
 }

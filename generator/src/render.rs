@@ -25,9 +25,17 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// Loads site.yaml and the pages of `content_dir` (not the posts) and the theme.
-    pub fn load(content_dir: &Path, theme_dir: &Path) -> Result<Renderer, BuildError> {
-        let content = content::load_site_and_pages(content_dir).map_err(BuildError::Content)?;
+    /// Loads site.yaml and the pages of `content_dir` (not the posts) and the theme;
+    /// `base_url` replaces site.yaml's, as in a build.
+    pub fn load(
+        content_dir: &Path,
+        theme_dir: &Path,
+        base_url: Option<&str>,
+    ) -> Result<Renderer, BuildError> {
+        let mut content = content::load_site_and_pages(content_dir).map_err(BuildError::Content)?;
+        if let Some(base_url) = base_url {
+            content.site = Site::load(content_dir, Some(base_url)).map_err(BuildError::Content)?;
+        }
         let theme = Theme::load(theme_dir)?;
         let mut site = views::site_view(&content, &theme.words);
         if is_absolute(&content.site.config.submission_endpoint) {

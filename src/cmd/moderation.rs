@@ -35,15 +35,18 @@ impl LocalArgs {
 
 /// The submission function's state on this machine.
 pub fn open_app(args: &LocalArgs) -> anyhow::Result<AppState> {
-    open_app_with(args, None)
+    open_app_with(args, None, None)
 }
 
-/// The same, telling the moderators who asked for it about each new post.
+/// The same, telling the moderators who asked for it about each new post, with
+/// `base_url` in place of site.yaml's.
 pub fn open_app_with(
     args: &LocalArgs,
     notifier: Option<submit_fn::notify::Notifier>,
+    base_url: Option<&str>,
 ) -> anyhow::Result<AppState> {
-    let app = submit_fn::local::local_app(&args.data, &args.dirs.content, &args.dirs.theme)
+    let (data, dirs) = (&args.data, &args.dirs);
+    let app = submit_fn::local::local_app(data, &dirs.content, &dirs.theme, base_url)
         .with_context(|| format!("opening the queue in {}", args.data.display()))?;
     Ok(Arc::new(submit_fn::App { notifier, ..app }))
 }

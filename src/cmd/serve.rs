@@ -74,7 +74,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         mails: MailTemplates::new(&site.config.name)?,
         beheer_url: format!("http://127.0.0.1:{port}{QUEUE_PATH}"),
     };
-    let app = open_app_with(local, Some(notifier))?;
+    let app = open_app_with(local, Some(notifier), Some(&base_url))?;
     let moderation = Arc::new(moderation(local, &app, Arc::clone(&publisher), &base_url, mailer)?);
     let done = moderation.reconcile(chrono::Utc::now()).await?;
     if !done.published.is_empty() {

@@ -47,7 +47,12 @@ struct SecretsFile {
 /// Builds the app for one machine: `data_dir/queue.sqlite3` and `data_dir/secrets.json`
 /// (created on first start), with the rules from `content_dir/site.yaml` and the pages
 /// from the theme in `theme_dir`.
-pub fn local_app(data_dir: &Path, content_dir: &Path, theme_dir: &Path) -> Result<App, LocalError> {
+pub fn local_app(
+    data_dir: &Path,
+    content_dir: &Path,
+    theme_dir: &Path,
+    base_url: Option<&str>,
+) -> Result<App, LocalError> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| LocalError::Io { path, source }
@@ -55,7 +60,7 @@ pub fn local_app(data_dir: &Path, content_dir: &Path, theme_dir: &Path) -> Resul
     let site_path = content_dir.join("site.yaml");
     let site_yaml = std::fs::read_to_string(&site_path).map_err(io(&site_path))?;
     let (rules, _) = SiteRules::from_site_yaml(&site_yaml)?;
-    let pages = Pages::load(content_dir, theme_dir)?;
+    let pages = Pages::load(content_dir, theme_dir, base_url)?;
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let store = SqliteQueue::open(&data_dir.join(QUEUE_FILE))?;
     let secrets = load_or_create_secrets(&data_dir.join("secrets.json"))?;

@@ -89,9 +89,14 @@ struct MessageData<'a> {
 }
 
 impl Pages {
-    /// Loads site.yaml and the pages of `content_dir` and the theme in `theme_dir`.
-    pub fn load(content_dir: &Path, theme_dir: &Path) -> Result<Pages, PagesError> {
-        let renderer = Renderer::load(content_dir, theme_dir)?;
+    /// Loads site.yaml and the pages of `content_dir` and the theme in `theme_dir`;
+    /// `base_url` replaces site.yaml's (`buurtbord serve` knows its own address).
+    pub fn load(
+        content_dir: &Path,
+        theme_dir: &Path,
+        base_url: Option<&str>,
+    ) -> Result<Pages, PagesError> {
+        let renderer = Renderer::load(content_dir, theme_dir, base_url)?;
         let site_root = renderer.site().absolute("/");
         Ok(Pages { renderer, site_root })
     }

@@ -16,11 +16,12 @@ fn sample_content() -> PathBuf {
 async fn local_app_starts_on_sample_content_and_keeps_its_secrets() {
     let (content, theme) = (sample_content(), common::theme_dir());
     let data = tempfile::tempdir().unwrap();
-    let first = submit_fn::local::local_app(data.path(), &content, &theme).unwrap();
+    let first = submit_fn::local::local_app(data.path(), &content, &theme, None).unwrap();
     assert!(first.rules.municipality("Huizen").is_some());
     let token = first.secrets.issue_form_token(chrono::Utc::now() - chrono::Duration::seconds(9));
-    let second =
-        std::sync::Arc::new(submit_fn::local::local_app(data.path(), &content, &theme).unwrap());
+    let second = std::sync::Arc::new(
+        submit_fn::local::local_app(data.path(), &content, &theme, None).unwrap(),
+    );
     let later = chrono::Utc::now();
     assert!(second.secrets.check_form_token(&token, later).is_ok());
     let form = common::get(&second, "/plaatsen").await;
@@ -34,9 +35,10 @@ async fn local_app_starts_on_sample_content_and_keeps_its_secrets() {
 fn local_app_with_a_missing_theme_fails_naming_it() {
     let data = tempfile::tempdir().unwrap();
     let missing = data.path().join("no-theme");
-    let error = submit_fn::local::local_app(&data.path().join("data"), &sample_content(), &missing)
-        .err()
-        .expect("a missing theme is an error");
+    let error =
+        submit_fn::local::local_app(&data.path().join("data"), &sample_content(), &missing, None)
+            .err()
+            .expect("a missing theme is an error");
     assert!(error.to_string().contains("no-theme"), "{error}");
     assert!(!data.path().join("data").exists());
 }

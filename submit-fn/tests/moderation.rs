@@ -563,8 +563,8 @@ fn link_after(html: &str, text: &str) -> String {
 async fn queue_and_log_beyond_one_page_render_and_link_on() {
     use axum::body::Body;
     use axum::http::{Request, header};
-    use submit_fn::auth::{Auth, Session};
     use axum::response::IntoResponse;
+    use submit_fn::auth::{Auth, Session};
     use submit_fn::beheer::{Beheer, BeheerState};
     use submit_fn::store::ModeratorStore;
     use tower::ServiceExt;

@@ -107,7 +107,7 @@ fn edited_content(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
 fn pages_link_to_the_site_absolutely_when_the_function_has_its_own_host() {
     let content =
         edited_content(|yaml| yaml.replace("\"/plaatsen\"", "\"https://fn.example.net/plaatsen\""));
-    let pages = Pages::load(content.path(), &theme_dir()).unwrap();
+    let pages = Pages::load(content.path(), &theme_dir(), None).unwrap();
     let html = pages.message(PageKind::NotFound, "/plaatsen").unwrap();
     assert!(html.contains("href=\"https://buurtbord.example.nl/static/style.css\""), "{html}");
     assert!(html.contains("href=\"https://buurtbord.example.nl/privacy/\""));
@@ -125,7 +125,7 @@ fn bad_site_yaml_reports_every_problem_at_once() {
     let content = edited_content(|yaml| {
         yaml.replace("Europe/Amsterdam", "Europe/Nergens").replace("max_days: 90", "max_days: 9")
     });
-    let error = Pages::load(content.path(), &theme_dir()).err().expect("bad content");
+    let error = Pages::load(content.path(), &theme_dir(), None).err().expect("bad content");
     let message = error.to_string();
     assert!(message.contains("Europe/Nergens") && message.contains("default_days"), "{message}");
 }

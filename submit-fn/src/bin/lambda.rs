@@ -62,7 +62,8 @@ async fn app_from_env() -> Result<Arc<App>, lambda_http::Error> {
     let site_yaml =
         std::fs::read_to_string(&site_path).map_err(|e| format!("{}: {e}", site_path.display()))?;
     let (rules, _) = SiteRules::from_site_yaml(&site_yaml)?;
-    let pages = Pages::load(&content_dir, &theme_dir)?;
+    // `BUURTBORD_BASE_URL`, when set, is read by the site settings themselves.
+    let pages = Pages::load(&content_dir, &theme_dir, None)?;
     let secrets = Secrets {
         form_key: secret("BUURTBORD_FORM_KEY")?,
         ip_salt: secret("BUURTBORD_IP_SALT")?,

@@ -35,7 +35,7 @@ pub fn rules() -> SiteRules {
 
 /// The function's pages for the fixture site.
 pub fn pages() -> Pages {
-    Pages::load(&content_dir(), &theme_dir()).unwrap_or_else(|e| panic!("{e}"))
+    Pages::load(&content_dir(), &theme_dir(), None).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// An app on a fresh SQLite file; the temp dir lives as long as the returned guard.
