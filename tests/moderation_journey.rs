@@ -2,8 +2,9 @@
 //! port: a resident submits over HTTP, the post waits in the queue, a moderator logs in at
 //! /beheer and approves with the CSRF token, and the post's page, the listings and feeds
 //! that should show it, and the poster's mail in the outbox all exist. Also: the second
-//! approval of the same post is answered with who approved it first, and the content file
-//! holds no contact details.
+//! approval of the same post is answered with who approved it first, the content file
+//! holds no contact details, and the poster ends the post with the link from the
+//! confirmation page.
 
 mod support;
 
@@ -68,6 +69,56 @@ fn submitted_post_is_live_after_one_approval_in_beheer() {
     assert!(again.body.contains(EMAIL), "the second approval learns who was first");
     let log = server.get_with(&cookie, "/beheer/logboek");
     assert!(log.body.contains("goedgekeurd") && log.body.contains(&id), "{}", log.body);
+}
+
+#[test]
+fn poster_marks_helped_from_the_confirmation_link_and_the_post_leaves_its_listing() {
+    // Guards the poster's journey without an account: submit, a moderator approves in
+    // /beheer, the management link from the confirmation page opens the post's page, one
+    // press on "Ik ben geholpen" thanks the poster and takes the post off its listing.
+    let server = Server::start_with_moderator(EMAIL, PASSWORD);
+    let confirmation = server.submit_post_to_confirmation(
+        "Wie snoeit mijn heg in Huizen?",
+        POSTER_EMAIL,
+        POSTER_PHONE,
+    );
+    let id = confirmation.split('?').next().unwrap().rsplit('/').next().unwrap().to_owned();
+    let cookie = server.login(EMAIL, PASSWORD);
+    let item = server.get_with(&cookie, &format!("/beheer/bericht/{id}"));
+    let csrf = field_value(&item.body, "csrf").expect("the decision form carries a CSRF token");
+    let approved =
+        server.post_with(&cookie, &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", &csrf)]);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    let file = std::fs::read_to_string(server.content.join(format!("posts/{id}.md"))).unwrap();
+    let slug = file
+        .lines()
+        .find_map(|l| l.strip_prefix("slug: "))
+        .map(|s| s.trim_matches('"').to_owned())
+        .expect("the publisher freezes the slug");
+    assert!(server.get("/gemeente/huizen/").body.contains(&format!("/bericht/{slug}/")));
+
+    let thanks = server.get(confirmation.trim_start_matches(&server.url("")));
+    let link = thanks
+        .body
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("/beheer-bericht/"))
+        .expect("the confirmation page gives the management link")
+        .replace("&amp;", "&");
+    let page = server.get(link.trim_start_matches(&server.url("")));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Uw bericht staat op de site."), "{}", page.body);
+    let token = field_value(&page.body, "token").expect("the forms carry the token");
+    let helped =
+        server.post_with("", &format!("/beheer-bericht/{id}/geholpen"), &[("token", &token)]);
+    assert_eq!(helped.status, 303, "{}", helped.body);
+    let back = helped.location.expect("back to the management page");
+    let after = server.get(&back);
+    assert!(after.body.contains("Fijn dat u geholpen bent!"), "{}", after.body);
+
+    assert!(!server.get("/gemeente/huizen/").body.contains(&slug), "the listing drops it");
+    assert_eq!(server.get(&format!("/bericht/{slug}/")).status, 404);
+    assert!(!server.content.join(format!("posts/{id}.md")).exists());
 }
 
 #[test]

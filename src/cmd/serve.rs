@@ -1,7 +1,8 @@
-//! `buurtbord serve`: builds the site and serves it on 127.0.0.1 with the submission form
-//! and the moderation pages at /beheer. Approvals publish at once through the incremental
-//! rebuild; a full rebuild runs shortly after every local midnight so expired posts leave
-//! the site without an operator. At start, approved posts that an interrupted approval
+//! `buurtbord serve`: builds the site and serves it on 127.0.0.1 with the submission form,
+//! the moderation pages at /beheer and the posters' management pages at /beheer-bericht.
+//! Approvals and posters' actions publish at once through the incremental rebuild; a full
+//! rebuild runs shortly after every local midnight so expired posts leave the site without
+//! an operator. At start, approved posts that an interrupted approval
 //! left unpublished are published (reconcile).
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -18,8 +19,10 @@ use clap::Args;
 use submit_fn::auth::Auth;
 use submit_fn::beheer::{Beheer, BeheerState, QUEUE_PATH};
 use submit_fn::mail::MailTemplates;
+use submit_fn::manage::Manage;
 use submit_fn::notify::Notifier;
 use submit_fn::publish::{LocalPublisher, PublishError};
+use submit_fn::render::Pages;
 use tower_http::services::{ServeDir, ServeFile};
 
 use super::moderation::{LocalArgs, build_options, mailer, moderation, open_app_with};
@@ -86,10 +89,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let auth = Auth::new(moderators, &app.secrets, &site.config.name, &base_url)?;
     let preview =
         generator::Preview::load(&local.dirs.content, &local.dirs.theme, Some(&base_url))?;
+    let pages = Pages::load(&local.dirs.content, &local.dirs.theme, Some(&base_url))?;
+    let manage = Arc::new(Manage { moderation: Arc::clone(&moderation), pages });
     let beheer = BeheerState::new(Beheer::new(moderation, Arc::new(auth), preview)?);
 
     let router = submit_fn::router(app)
         .merge(submit_fn::beheer::router(beheer))
+        .merge(submit_fn::manage::router(manage))
         .merge(static_site(&local.out, &site.base_path));
     eprintln!(
         "buurtbord is running: open {base_url} in your browser; moderators log in at \

@@ -19,7 +19,7 @@ use crate::submission::REQUEST_MAX_BYTES;
 pub const SUBMIT_PATH: &str = "/plaatsen";
 /// The confirmation page, `/bedankt/<id>?token=…`.
 pub const CONFIRMATION_PATH: &str = "/bedankt";
-/// Where a poster manages a post, relative to the site root; served by a later route.
+/// Where a poster manages a post, relative to the site root; served by [`crate::manage`].
 pub const MANAGE_PATH: &str = "beheer-bericht";
 /// Posts one address may place per hour unless configured otherwise.
 pub const DEFAULT_POSTS_PER_HOUR: u32 = 5;

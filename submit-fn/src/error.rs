@@ -26,6 +26,9 @@ pub enum AppError {
     /// The theme could not render one of the resident's pages.
     #[error("theme page: {0}")]
     Page(#[from] PagesError),
+    /// A poster's action changed the queue but could not update the site.
+    #[error("poster action: {0}")]
+    Action(crate::moderate::ModerateError),
 }
 
 impl AppError {
@@ -37,6 +40,7 @@ impl AppError {
             AppError::Form(_) => (StatusCode::BAD_REQUEST, PageKind::Unreadable),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, PageKind::TooLarge),
             AppError::NotFound => (StatusCode::NOT_FOUND, PageKind::NotFound),
+            AppError::Action(_) => (StatusCode::INTERNAL_SERVER_ERROR, PageKind::ActionFailed),
             AppError::Store(_) | AppError::Render(_) | AppError::Page(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, PageKind::ServerError)
             }

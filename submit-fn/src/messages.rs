@@ -88,6 +88,8 @@ pub enum PageKind {
     Unreadable,
     ServerError,
     NotFound,
+    /// A poster's action on the management page was not fully carried out.
+    ActionFailed,
 }
 
 impl PageKind {
@@ -99,6 +101,7 @@ impl PageKind {
             PageKind::Unreadable => "unreadable",
             PageKind::ServerError => "server_error",
             PageKind::NotFound => "not_found",
+            PageKind::ActionFailed => "action_failed",
         }
     }
 }

@@ -6,7 +6,8 @@
 //! moderators approving at once give one publication and the second learns who was first;
 //! the status changes before anything is published, so a crash in between leaves an
 //! approved item without a content file, which `reconcile` (run at every start and by
-//! `buurtbord publish --reconcile`) publishes; every decision is in the audit log.
+//! `buurtbord publish --reconcile`) publishes; a post its poster ended while it was being
+//! published goes offline again; every decision is in the audit log.
 
 use std::sync::Arc;
 
@@ -70,6 +71,9 @@ pub enum ModerateError {
     /// The decision stands but the site was not updated; reconcile repairs it.
     #[error("post {id} is approved but not published: {source}")]
     Publish { id: String, source: PublishError },
+    /// The poster ended the post but it is still on the site; doing it again repairs it.
+    #[error("post {id} is ended but still on the site: {source}")]
+    Unpublish { id: String, source: PublishError },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -252,7 +256,9 @@ impl Moderation {
             .map_err(|source| ModerateError::Unpublishable { id: id.to_owned(), source })
     }
 
-    async fn publish_item(
+    /// Writes the item's content file and updates the site. The post is dated by its
+    /// approval, so publishing it again (an extension, a reconcile) keeps its date.
+    pub(crate) async fn publish_item(
         &self,
         item: &QueueItem,
         now: DateTime<Utc>,
@@ -270,6 +276,12 @@ impl Moderation {
             .publish(&item.id, &text)
             .await
             .map_err(|source| ModerateError::Publish { id: item.id.clone(), source })?;
+        // The poster may have ended the post meanwhile, and their unpublish may have run
+        // before this publish: look again, after it, and follow them.
+        if self.item(&item.id).await?.status != Status::Approved {
+            tracing::info!(id = %item.id, "post ended while it was published; taken offline");
+            self.take_offline(&item.id).await?;
+        }
         Ok(Approved {
             id: item.id.clone(),
             title: item.submission.title.clone(),
@@ -295,7 +307,7 @@ impl Moderation {
         }
     }
 
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         actor: &str,
         action: AuditAction,

@@ -1,5 +1,6 @@
 //! The HTML pages the function answers with: the form (fresh, or again with errors and
-//! every value kept), the confirmation, and whole-page messages (415, 413, 500, 404).
+//! every value kept), the confirmation, the poster's management page, and whole-page
+//! messages (415, 413, 500, 404).
 //!
 //! Invariant: these pages come from the site's own theme through `generator::Renderer`,
 //! so the form a resident sees again after a refusal is the static site's form, from the
@@ -136,6 +137,11 @@ impl Pages {
     /// The confirmation with the private management link.
     pub fn confirmation(&self, manage_url: &str) -> Result<String, PagesError> {
         Ok(self.renderer.page("bedankt.html", &ConfirmationData { manage_url })?)
+    }
+
+    /// The poster's management page (`beheren.html`).
+    pub fn manage(&self, view: &crate::manage::ManageView) -> Result<String, PagesError> {
+        Ok(self.renderer.page("beheren.html", view)?)
     }
 
     /// A whole-page message with a link back to the form.

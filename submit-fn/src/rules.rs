@@ -31,6 +31,8 @@ pub struct SiteRules {
     pub categories: Vec<Category>,
     /// The latest `expires` a poster may choose, in days from today.
     pub expiry_max_days: u32,
+    /// How long a post without its own `expires` stays online, in days from publication.
+    pub expiry_default_days: u32,
     /// IANA zone in which "today" is decided for `expires`.
     pub time_zone: chrono_tz::Tz,
 }
@@ -58,6 +60,7 @@ struct MunicipalityYaml {
 #[derive(Deserialize)]
 struct ExpiryYaml {
     max_days: u32,
+    default_days: u32,
 }
 
 /// Why `site.yaml` could not give the rules.
@@ -85,6 +88,7 @@ impl SiteRules {
             municipalities,
             categories: yaml.categories,
             expiry_max_days: yaml.expiry.max_days,
+            expiry_default_days: yaml.expiry.default_days,
             time_zone,
         };
         Ok((rules, yaml.base_url))

@@ -140,6 +140,14 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// True if and only if `token` is the management token whose hash is `stored_hash`. The
+/// hashes are compared in constant time, so the answer's timing says nothing about how much
+/// of a guess was right.
+pub fn token_matches(token: &str, stored_hash: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    token_hash(token).as_bytes().ct_eq(stored_hash.as_bytes()).into()
+}
+
 /// A fresh cookie key of 64 random bytes, for a secrets file written before it existed.
 pub fn random_cookie_key() -> Vec<u8> {
     random_bytes(64)
@@ -174,6 +182,19 @@ mod tests {
         assert_eq!(secrets.check_form_token(&forged, at(10)), Err(TokenProblem::Invalid));
         let other = Secrets::generate().issue_form_token(rendered);
         assert_eq!(secrets.check_form_token(&other, at(10)), Err(TokenProblem::Invalid));
+    }
+
+    // Guards the management token check: only the token whose hash is stored passes, not
+    // the stored hash itself, another nonce's token, or nothing.
+    #[test]
+    fn token_matches_only_the_token_behind_the_stored_hash() {
+        let secrets = Secrets::generate();
+        let token = secrets.management_token(&new_nonce());
+        let stored = token_hash(&token);
+        assert!(token_matches(&token, &stored));
+        assert!(!token_matches(&stored, &stored));
+        assert!(!token_matches(&secrets.management_token(&new_nonce()), &stored));
+        assert!(!token_matches("", &stored));
     }
 
     // Guards idempotency: the same nonce always gives the same id and token, others differ.

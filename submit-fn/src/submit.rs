@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::form::{body_format, parse_body};
 use crate::messages::{Note, note_message};
 use crate::render::FormPage;
-use crate::spam::{TokenProblem, is_valid_nonce, new_nonce, token_hash};
+use crate::spam::{TokenProblem, is_valid_nonce, new_nonce, token_hash, token_matches};
 use crate::store::{Created, QueueItem, Status};
 use crate::submission::{FormValues, Kind, Submission, field};
 use crate::validate::{FieldErrors, validate};
@@ -240,7 +240,7 @@ pub async fn confirmation(
     let result = async {
         let token = query.token.ok_or(AppError::NotFound)?;
         let item = app.store.get(&id).await?.ok_or(AppError::NotFound)?;
-        if item.token_hash != token_hash(&token) {
+        if !token_matches(&token, &item.token_hash) {
             return Err(AppError::NotFound);
         }
         let manage_url = format!("{}{MANAGE_PATH}/{}?token={token}", app.pages.site_root(), id);

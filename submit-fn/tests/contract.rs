@@ -7,8 +7,8 @@ mod common;
 use chrono::{Duration, TimeZone, Utc};
 use submit_fn::spam::{Secrets, new_nonce};
 use submit_fn::store::{
-    AuditAction, AuditEntry, Created, Decision, DynamoQueue, QueueItem, QueueStore, SqliteQueue,
-    Status, Transition,
+    AuditAction, AuditEntry, Created, Decision, DynamoQueue, Ending, QueueItem, QueueStore,
+    SqliteQueue, Status, Transition,
 };
 use submit_fn::submission::{Kind, Submission};
 
@@ -187,6 +187,72 @@ async fn audit_log_lists_newest_first_across_pages(store: &dyn QueueStore) {
     assert!(all[0].note.is_none());
 }
 
+async fn posters_end_a_pending_or_approved_item_once(store: &dyn QueueStore) {
+    // Guards the poster's conditional ending: from pending or approved only, once, with the
+    // poster as the decision's author, and listed and counted under the new status.
+    let (waiting, online, rejected) = (item(70), item(71), item(72));
+    for it in [&waiting, &online, &rejected] {
+        store.create(it).await.unwrap();
+    }
+    store.decide(&online.id, &decision(Status::Approved)).await.unwrap();
+    store.decide(&rejected.id, &decision(Status::Rejected)).await.unwrap();
+    let at = Utc.timestamp_opt(1_765_000_000, 0).unwrap();
+
+    let withdrawn = store.close(&waiting.id, Ending::Withdrawn, "plaatser", at).await.unwrap();
+    assert_eq!(withdrawn, Transition::Done);
+    assert_eq!(
+        store.close(&online.id, Ending::Helped, "plaatser", at).await.unwrap(),
+        Transition::Done
+    );
+    let ended = store.get(&online.id).await.unwrap().unwrap();
+    assert_eq!(ended.status, Status::Helped);
+    let by_poster = Decision { status: Status::Helped, by: "plaatser".into(), at, reason: None };
+    assert_eq!(ended.decision, Some(by_poster));
+    assert_eq!(store.get(&waiting.id).await.unwrap().unwrap().status, Status::Withdrawn);
+
+    let again = store.close(&online.id, Ending::Withdrawn, "plaatser", at).await.unwrap();
+    assert_eq!(again, Transition::NotPending(Status::Helped));
+    let after_rejection = store.close(&rejected.id, Ending::Helped, "plaatser", at).await.unwrap();
+    assert_eq!(after_rejection, Transition::NotPending(Status::Rejected));
+    let rejected_now = store.get(&rejected.id).await.unwrap().unwrap();
+    assert_eq!(rejected_now.decision.unwrap().reason.as_deref(), Some("Dubbel geplaatst"));
+    let missing = store.close("01NOTTHERE", Ending::Withdrawn, "plaatser", at).await.unwrap();
+    assert_eq!(missing, Transition::NotFound);
+
+    assert_eq!(store.count(Status::Withdrawn).await.unwrap(), 1);
+    assert_eq!(store.count(Status::Helped).await.unwrap(), 1);
+    let helped = store.list(Status::Helped, 10, None).await.unwrap().items;
+    assert_eq!(helped.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), [online.id.as_str()]);
+    assert!(common::all_pending(store).await.is_empty());
+}
+
+async fn extension_sets_the_expiry_of_open_items_and_keeps_the_decision(store: &dyn QueueStore) {
+    // Guards the poster's extension: it changes only `expires`, of a pending or approved
+    // item, so an approved post's decision (its publication date) stays.
+    let (waiting, online, ended) = (item(80), item(81), item(82));
+    for it in [&waiting, &online, &ended] {
+        store.create(it).await.unwrap();
+    }
+    let approval = decision(Status::Approved);
+    store.decide(&online.id, &approval).await.unwrap();
+    store.close(&ended.id, Ending::Withdrawn, "plaatser", Utc::now()).await.unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2031, 3, 4).unwrap();
+
+    for (it, status) in [(&waiting, Status::Pending), (&online, Status::Approved)] {
+        assert_eq!(store.extend(&it.id, date).await.unwrap(), Transition::Done);
+        let stored = store.get(&it.id).await.unwrap().unwrap();
+        assert_eq!((stored.submission.expires, stored.status), (Some(date), status));
+    }
+    let online_now = store.get(&online.id).await.unwrap().unwrap();
+    let kept = online_now.decision.unwrap();
+    assert_eq!((kept.by, kept.at.timestamp()), (approval.by, approval.at.timestamp()));
+
+    let refused = store.extend(&ended.id, date).await.unwrap();
+    assert_eq!(refused, Transition::NotPending(Status::Withdrawn));
+    assert_eq!(store.get(&ended.id).await.unwrap().unwrap().submission.expires, None);
+    assert_eq!(store.extend("01NOTTHERE", date).await.unwrap(), Transition::NotFound);
+}
+
 fn sqlite() -> (SqliteQueue, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     (SqliteQueue::open(&dir.path().join("queue.sqlite3")).unwrap(), dir)
@@ -241,7 +307,44 @@ contract!(
     approved_items_are_listed_and_counted_by_status,
     correction_changes_a_pending_item_only,
     audit_log_lists_newest_first_across_pages,
+    posters_end_a_pending_or_approved_item_once,
+    extension_sets_the_expiry_of_open_items_and_keeps_the_decision,
 );
+
+// A queue file written before `withdrawn` and `helped` existed has a CHECK constraint that
+// refuses them; opening it must migrate the table and keep every row.
+#[tokio::test]
+async fn sqlite_file_from_before_the_poster_statuses_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.sqlite3");
+    let old = item(90);
+    {
+        let store = SqliteQueue::open(&path).unwrap();
+        store.create(&old).await.unwrap();
+    }
+    {
+        // Put back the old constraint, as a file from before the migration has it.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let sql: String = conn
+            .query_row("SELECT sql FROM sqlite_master WHERE name = 'submissions'", [], |r| r.get(0))
+            .unwrap();
+        let legacy = sql
+            .replace(", 'withdrawn', 'helped'", "")
+            .replace("CREATE TABLE submissions (", "CREATE TABLE legacy (");
+        assert!(!legacy.contains("'helped'"), "{legacy}");
+        conn.execute_batch(&format!(
+            "{legacy}; INSERT INTO legacy SELECT * FROM submissions; DROP TABLE submissions; \
+             ALTER TABLE legacy RENAME TO submissions;"
+        ))
+        .unwrap();
+    }
+    let store = SqliteQueue::open(&path).unwrap();
+    assert_eq!(store.get(&old.id).await.unwrap().as_ref(), Some(&old));
+    let at = Utc::now();
+    let closed = store.close(&old.id, Ending::Withdrawn, "plaatser", at).await.unwrap();
+    assert_eq!(closed, Transition::Done);
+    assert_eq!(store.list_pending(10, None).await.unwrap().items, []);
+}
 
 // C14 must 5 (concurrent approvals), on SQLite only: moto serves requests on threads
 // without serialising conditional writes, so two concurrent UpdateItems can both pass

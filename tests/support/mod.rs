@@ -144,6 +144,14 @@ impl Server {
     /// Fills the form as a resident would (waiting the few seconds the spam check wants)
     /// and returns the queued post's id from the confirmation address.
     pub fn submit_post(&self, title: &str, email: &str, phone: &str) -> String {
+        let location = self.submit_post_to_confirmation(title, email, phone);
+        let path = location.split('?').next().unwrap();
+        path.rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// The same, returning the confirmation's address (with the management token) as the
+    /// 303 gave it.
+    pub fn submit_post_to_confirmation(&self, title: &str, email: &str, phone: &str) -> String {
         let form = self.get("/plaatsen");
         assert_eq!(form.status, 200);
         let token = field_value(&form.body, "form_token").expect("form token");
@@ -169,9 +177,7 @@ impl Server {
             ],
         );
         assert_eq!(sent.status, 303, "submission refused: {}", sent.body);
-        let location = sent.location.expect("303 has a Location");
-        let path = location.split('?').next().unwrap();
-        path.rsplit('/').next().unwrap().to_owned()
+        sent.location.expect("303 has a Location")
     }
 
     /// Logs in and returns the session cookie as a `Cookie` header value.

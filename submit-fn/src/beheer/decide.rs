@@ -163,7 +163,7 @@ pub async fn correct(
             return correction_form(&state, &origin, &session, &id, &values, Some(&errors), status);
         }
     };
-    let changed = changed_fields(&item.submission, &corrected);
+    let changed = changed_fields(&item.submission, &corrected, &state.labels);
     let correction = Some((&corrected, changed.as_str()));
     match state.moderation.approve(&id, &session.email, correction, Utc::now()).await {
         Ok(_) => to_next(&state, &origin, &id).await,

@@ -178,7 +178,7 @@ pub fn failed(
             context.insert("id", id);
             StatusCode::CONFLICT
         }
-        ModerateError::Publish { id, source } => {
+        ModerateError::Publish { id, source } | ModerateError::Unpublish { id, source } => {
             tracing::error!(id, error = %source, "publishing failed; the previous site stays online");
             context.insert("problem", "publish_failed");
             context.insert("id", id);

@@ -146,12 +146,17 @@ pub fn shown_values(
     fields.iter().map(|&name| (name, values.get(name).to_owned())).collect()
 }
 
-/// The names of the fields in which `after` differs from `before`, for the audit log.
-pub fn changed_fields(before: &Submission, after: &Submission) -> String {
+/// The labels of the fields in which `after` differs from `before`, for the audit log.
+pub fn changed_fields(
+    before: &Submission,
+    after: &Submission,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> String {
     let mut changed = Vec::new();
+    // The log is read by volunteers: each field by the label the form shows.
     let mut check = |name: &str, differs: bool| {
         if differs {
-            changed.push(name.to_owned());
+            changed.push(labels.get(name).cloned().unwrap_or_else(|| name.to_owned()));
         }
     };
     check(field::KIND, before.kind != after.kind);

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ScalarAttributeType, Select,
@@ -21,8 +22,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::{
-    AuditAction, AuditEntry, AuditPage, Created, Decision, PendingPage, QueueItem, QueueStore,
-    Status, StoreError, Transition, format_time, parse_time,
+    AuditAction, AuditEntry, AuditPage, Created, Decision, Ending, PendingPage, QueueItem,
+    QueueStore, Status, StoreError, Transition, format_time, parse_time,
 };
 use crate::submission::{Kind, Submission};
 
@@ -374,6 +375,66 @@ impl QueueStore for DynamoQueue {
                 .expression_attribute_values(":ttl", n(purge.timestamp()));
         }
         match request.update_expression(update).send().await {
+            Ok(_) => Ok(Transition::Done),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                self.transition_of(id).await
+            }
+            Err(e) => Err(dynamo_error("UpdateItem", e)),
+        }
+    }
+
+    async fn close(
+        &self,
+        id: &str,
+        ending: Ending,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Transition, StoreError> {
+        let request = self
+            .open_item_update(id)
+            .update_expression(
+                "SET #status = :to, #decided_by = :by, #decided_at = :at REMOVE #comment",
+            )
+            .expression_attribute_names("#decided_by", "decided_by")
+            .expression_attribute_names("#decided_at", "decided_at")
+            .expression_attribute_names("#comment", "comment")
+            .expression_attribute_values(":to", s(ending.status().as_str()))
+            .expression_attribute_values(":by", s(by))
+            .expression_attribute_values(":at", s(format_time(at)));
+        self.conditional(id, request).await
+    }
+
+    async fn extend(&self, id: &str, expires: NaiveDate) -> Result<Transition, StoreError> {
+        let request = self
+            .open_item_update(id)
+            .update_expression("SET #expires = :expires")
+            .expression_attribute_names("#expires", "expires")
+            .expression_attribute_values(":expires", s(expires.format("%Y-%m-%d").to_string()));
+        self.conditional(id, request).await
+    }
+}
+
+impl DynamoQueue {
+    /// An update of item `id` on condition that it exists and is pending or approved.
+    fn open_item_update(&self, id: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("post#{id}")))
+            .condition_expression("attribute_exists(#pk) AND #status IN (:pending, :approved)")
+            .expression_attribute_names("#pk", "pk")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":approved", s(Status::Approved.as_str()))
+    }
+
+    /// Sends a conditional update; a failed condition becomes the item's transition.
+    async fn conditional(
+        &self,
+        id: &str,
+        request: UpdateItemFluentBuilder,
+    ) -> Result<Transition, StoreError> {
+        match request.send().await {
             Ok(_) => Ok(Transition::Done),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 self.transition_of(id).await

@@ -3,14 +3,15 @@
 //!
 //! Invariants both stores keep: creation is idempotent by nonce (a second create with the
 //! same id changes nothing and reports the existing item); a status leaves `pending` once,
-//! by a conditional write; optional fields are absent, never empty strings.
+//! by a conditional write, and a post ends (withdrawn, helped) once, by another; optional
+//! fields are absent, never empty strings.
 
 pub mod dynamo;
 pub mod moderators;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::submission::Submission;
@@ -19,13 +20,18 @@ pub use dynamo::DynamoQueue;
 pub use moderators::{LockState, Moderator, ModeratorError, ModeratorStore};
 pub use sqlite::SqliteQueue;
 
-/// Where a queued post is in moderation.
+/// Where a queued post is in its life (DESIGN.md, "Lifecycle of a post"). Expiry is not a
+/// status: an approved post is expired when its date has passed, which needs no write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pending,
     Approved,
     Rejected,
+    /// Taken away by its poster, from the queue or from the site.
+    Withdrawn,
+    /// Its poster found help (or helped); it left the site.
+    Helped,
 }
 
 impl Status {
@@ -35,6 +41,8 @@ impl Status {
             Status::Pending => "pending",
             Status::Approved => "approved",
             Status::Rejected => "rejected",
+            Status::Withdrawn => "withdrawn",
+            Status::Helped => "helped",
         }
     }
 
@@ -44,7 +52,32 @@ impl Status {
             "pending" => Some(Status::Pending),
             "approved" => Some(Status::Approved),
             "rejected" => Some(Status::Rejected),
+            "withdrawn" => Some(Status::Withdrawn),
+            "helped" => Some(Status::Helped),
             _ => None,
+        }
+    }
+
+    /// True if and only if the post is still in play: waiting in the queue or approved.
+    /// Only such a post can be ended or extended.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Pending | Status::Approved)
+    }
+}
+
+/// How a poster ends their own post: the two statuses `QueueStore::close` may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Withdrawn,
+    Helped,
+}
+
+impl Ending {
+    /// The status the post gets.
+    pub fn status(self) -> Status {
+        match self {
+            Ending::Withdrawn => Status::Withdrawn,
+            Ending::Helped => Status::Helped,
         }
     }
 }
@@ -70,10 +103,11 @@ pub struct QueueItem {
     pub decision: Option<Decision>,
 }
 
-/// A moderator's decision on a pending item.
+/// The last change of an item's status: a moderator's decision on a pending item, or the
+/// poster's ending of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
-    /// `Approved` or `Rejected`.
+    /// `Approved` or `Rejected`; `Withdrawn` or `Helped` once the poster ended it.
     pub status: Status,
     pub by: String,
     pub at: DateTime<Utc>,
@@ -90,12 +124,13 @@ pub enum Created {
     AlreadyReceived(Box<QueueItem>),
 }
 
-/// What `decide` did.
+/// What a conditional status write (`decide`, `correct`, `close`, `extend`) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
-    /// The item was pending and now has the decision.
+    /// The item was in a status the write starts from and now has the change.
     Done,
-    /// The item had already left `pending`; nothing changed.
+    /// The item was not in such a status (for `decide`: it had already left `pending`);
+    /// nothing changed. Holds the status it has.
     NotPending(Status),
     NotFound,
 }
@@ -120,6 +155,12 @@ pub enum AuditAction {
     EnteredOnBehalf,
     /// Published again by `publish --reconcile` after an interrupted approval.
     Republished,
+    /// Taken away by the poster with the management link.
+    Withdrawn,
+    /// Marked helped by the poster.
+    Helped,
+    /// Given a later expiry date by the poster; the note holds the new date.
+    Extended,
 }
 
 impl AuditAction {
@@ -131,6 +172,9 @@ impl AuditAction {
             AuditAction::Corrected => "corrected",
             AuditAction::EnteredOnBehalf => "entered_on_behalf",
             AuditAction::Republished => "republished",
+            AuditAction::Withdrawn => "withdrawn",
+            AuditAction::Helped => "helped",
+            AuditAction::Extended => "extended",
         }
     }
 
@@ -142,6 +186,9 @@ impl AuditAction {
             AuditAction::Corrected,
             AuditAction::EnteredOnBehalf,
             AuditAction::Republished,
+            AuditAction::Withdrawn,
+            AuditAction::Helped,
+            AuditAction::Extended,
         ]
         .into_iter()
         .find(|a| a.as_str() == value)
@@ -152,7 +199,8 @@ impl AuditAction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
-    /// The moderator's e-mail address, or `system` for the reconciler.
+    /// The moderator's e-mail address, `systeem` for the reconciler, or `plaatser` for the
+    /// poster.
     pub actor: String,
     pub action: AuditAction,
     pub post_id: String,
@@ -236,6 +284,20 @@ pub trait QueueStore: Send + Sync {
 
     /// Moves a pending item to the decision's status; any other state is left alone.
     async fn decide(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError>;
+
+    /// Ends a pending or approved item as `ending` says, with `by` and `at` as its new
+    /// decision; any other state is left alone, so a post ends once.
+    async fn close(
+        &self,
+        id: &str,
+        ending: Ending,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Transition, StoreError>;
+
+    /// Sets the expiry date of a pending or approved item; any other state is left alone.
+    /// The status and decision stay, so a republished post keeps its publication date.
+    async fn extend(&self, id: &str, expires: NaiveDate) -> Result<Transition, StoreError>;
 }
 
 /// Formats a time so that text order is time order: UTC, microseconds, fixed width.

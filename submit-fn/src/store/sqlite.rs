@@ -2,28 +2,37 @@
 //!
 //! The schema refuses what DynamoDB refuses (empty keys, empty optional strings), so local
 //! tests fail where production would (case C23). WAL mode lets readers run beside the
-//! writer; one connection behind a mutex serialises writes, which SQLite does anyway.
+//! writer; one connection behind a mutex serialises writes, which SQLite does anyway. A file
+//! written before the poster's statuses existed is migrated when opened.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    AuditAction, AuditEntry, AuditPage, Created, Decision, PendingPage, QueueItem, QueueStore,
-    Status, StoreError, Transition, format_time, parse_time,
+    AuditAction, AuditEntry, AuditPage, Created, Decision, Ending, PendingPage, QueueItem,
+    QueueStore, Status, StoreError, Transition, format_time, parse_time,
 };
 use crate::submission::{Kind, Submission};
 
-const SCHEMA: &str = "
+const PRAGMAS: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+";
+
+/// The statuses the `status` column allows; a file whose table lacks the last one is
+/// from before the poster's statuses and is migrated by `migrate_statuses`.
+const STATUS_CHECK: &str = "'pending', 'approved', 'rejected', 'withdrawn', 'helped'";
+
+/// The submissions table, with `{status_check}` standing for `STATUS_CHECK`.
+const SUBMISSIONS_TABLE: &str = "
 CREATE TABLE IF NOT EXISTS submissions (
     id            TEXT PRIMARY KEY NOT NULL CHECK (length(trim(id)) > 0),
     nonce         TEXT NOT NULL UNIQUE CHECK (length(trim(nonce)) > 0),
-    status        TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    status        TEXT NOT NULL CHECK (status IN ({status_check})),
     received_at   TEXT NOT NULL CHECK (length(trim(received_at)) > 0),
     kind          TEXT NOT NULL CHECK (kind IN ('request', 'offer')),
     title         TEXT NOT NULL CHECK (length(trim(title)) > 0),
@@ -44,6 +53,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     decided_at    TEXT,
     reason        TEXT CHECK (reason IS NULL OR length(trim(reason)) > 0)
 );
+";
+
+const SCHEMA: &str = "
 CREATE INDEX IF NOT EXISTS submissions_by_status ON submissions (status, received_at, id);
 CREATE TABLE IF NOT EXISTS rate_limits (
     ip_hash    TEXT NOT NULL CHECK (length(trim(ip_hash)) > 0),
@@ -75,8 +87,11 @@ pub struct SqliteQueue {
 impl SqliteQueue {
     /// Opens (and creates when needed) the queue file, e.g. `data/queue.sqlite3`.
     pub fn open(path: &Path) -> Result<SqliteQueue, StoreError> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(PRAGMAS)?;
+        conn.execute_batch(&submissions_table())?;
+        migrate_statuses(&mut conn)?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(super::moderators::MODERATORS_SCHEMA)?;
         Ok(SqliteQueue { conn: Arc::new(Mutex::new(conn)) })
@@ -354,9 +369,80 @@ impl QueueStore for SqliteQueue {
         })
         .await
     }
+
+    async fn close(
+        &self,
+        id: &str,
+        ending: Ending,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Transition, StoreError> {
+        let (id, by) = (id.to_owned(), by.to_owned());
+        self.with_conn(move |conn| {
+            let changed = conn.execute(
+                "UPDATE submissions SET status = ?2, decided_by = ?3, decided_at = ?4, \
+                 reason = NULL WHERE id = ?1 AND status IN ('pending', 'approved')",
+                params![id, ending.status().as_str(), by, format_time(at)],
+            )?;
+            if changed == 1 {
+                return Ok(Transition::Done);
+            }
+            status_transition(conn, &id)
+        })
+        .await
+    }
+
+    async fn extend(&self, id: &str, expires: NaiveDate) -> Result<Transition, StoreError> {
+        let id = id.to_owned();
+        self.with_conn(move |conn| {
+            let changed = conn.execute(
+                "UPDATE submissions SET expires = ?2 \
+                 WHERE id = ?1 AND status IN ('pending', 'approved')",
+                params![id, expires.format("%Y-%m-%d").to_string()],
+            )?;
+            if changed == 1 {
+                return Ok(Transition::Done);
+            }
+            status_transition(conn, &id)
+        })
+        .await
+    }
 }
 
-/// Why a conditional update on `id` changed nothing: it left `pending`, or it is not there.
+fn submissions_table() -> String {
+    SUBMISSIONS_TABLE.replace("{status_check}", STATUS_CHECK)
+}
+
+/// SQLite cannot change a CHECK constraint in place, so a table from before `withdrawn` and
+/// `helped` is rebuilt in one transaction, the documented way
+/// (<https://www.sqlite.org/lang_altertable.html#otheralter>): new table, copy, drop, rename.
+/// The check runs inside the write transaction, so two processes opening the file at once
+/// migrate it once.
+fn migrate_statuses(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let sql: String = tx.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'submissions'",
+        [],
+        |r| r.get(0),
+    )?;
+    if sql.contains("'helped'") {
+        return Ok(());
+    }
+    let new_table = submissions_table()
+        .replace("CREATE TABLE IF NOT EXISTS submissions (", "CREATE TABLE submissions_new (");
+    tx.execute_batch(&new_table)?;
+    tx.execute_batch(&format!(
+        "INSERT INTO submissions_new ({COLUMNS}) SELECT {COLUMNS} FROM submissions;
+         DROP TABLE submissions;
+         ALTER TABLE submissions_new RENAME TO submissions;"
+    ))?;
+    tx.commit()?;
+    tracing::info!("queue file migrated to the poster's statuses");
+    Ok(())
+}
+
+/// Why a conditional update on `id` changed nothing: the status it has, or that it is not
+/// there.
 fn status_transition(conn: &Connection, id: &str) -> Result<Transition, StoreError> {
     let status: Option<String> = conn
         .query_row("SELECT status FROM submissions WHERE id = ?1", params![id], |r| r.get(0))

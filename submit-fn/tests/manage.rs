@@ -1,0 +1,472 @@
+//! The poster's management routes, driven through the router with `oneshot`: a
+//! `Moderation` over a SQLite queue in a temporary folder and a `LocalPublisher` on a copy
+//! of the sample content, as `buurtbord serve` wires them. Each test checks what the poster
+//! sees (status, page, headers) and what an action leaves behind: the item's status, the
+//! content file, the built site and the audit log.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use chrono::{DateTime, Duration, Utc};
+use generator::BuildOptions;
+use http_body_util::BodyExt;
+use submit_fn::mail::{MailTemplates, OutboxMailer};
+use submit_fn::manage::Manage;
+use submit_fn::moderate::Moderation;
+use submit_fn::poster::POSTER_ACTOR;
+use submit_fn::render::Pages;
+use submit_fn::rules::SiteRules;
+use submit_fn::spam::{Secrets, new_nonce, token_hash};
+use submit_fn::store::{AuditAction, QueueItem, SqliteQueue, Status};
+use submit_fn::submission::{Kind, Submission};
+use tower::ServiceExt;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const MODERATOR: &str = "moderator@example.org";
+
+/// Every status a poster can find their post in, as the page names it.
+const STATUSES: [&str; 6] = ["waiting", "online", "expired", "withdrawn", "helped", "rejected"];
+
+/// A management desk: the routes, the decisions behind them and the folders they write.
+struct Desk {
+    moderation: Arc<Moderation>,
+    router: Router,
+    content: PathBuf,
+    out: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+/// A response's status, headers and body.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+}
+
+impl Desk {
+    /// Copies the sample content, builds the site once and wires the management routes.
+    fn open() -> Desk {
+        let tmp = tempfile::tempdir().unwrap();
+        let content = tmp.path().join("content");
+        copy_dir(&Path::new(ROOT).join("content"), &content);
+        let theme = Path::new(ROOT).join("themes/default");
+        let out = tmp.path().join("public");
+        let site = generator::Site::load(&content, None).unwrap();
+        let yaml = std::fs::read_to_string(content.join("site.yaml")).unwrap();
+        let options = BuildOptions {
+            content: content.clone(),
+            theme: theme.clone(),
+            out: out.clone(),
+            now: Utc::now().fixed_offset(),
+            base_url: None,
+        };
+        let queue = SqliteQueue::open(&tmp.path().join("queue.sqlite3")).unwrap();
+        let outbox = tmp.path().join("outbox");
+        let moderation = Arc::new(Moderation {
+            queue: Arc::new(queue),
+            publisher: Arc::new(submit_fn::publish::LocalPublisher::open(options).unwrap()),
+            mailer: Arc::new(OutboxMailer::new(&outbox, &site.mail_from()).unwrap()),
+            mails: MailTemplates::new(&site.config.name).unwrap(),
+            secrets: Secrets::generate(),
+            rules: SiteRules::from_site_yaml(&yaml).unwrap().0,
+            site_root: site.absolute(""),
+            reject_reasons: site.config.moderation.reject_reasons.clone(),
+        });
+        let pages = Pages::load(&content, &theme, None).unwrap();
+        let manage = Manage { moderation: Arc::clone(&moderation), pages };
+        let router = submit_fn::manage::router(Arc::new(manage));
+        Desk { moderation, router, content, out, _tmp: tmp }
+    }
+
+    /// Queues `submission` as pending; returns its id and management token.
+    async fn enqueue(&self, submission: Submission) -> (String, String) {
+        let nonce = new_nonce();
+        let secrets = &self.moderation.secrets;
+        let token = secrets.management_token(&nonce);
+        let received_at = Utc::now() - Duration::minutes(5);
+        let item = QueueItem {
+            id: secrets.post_id(&nonce, received_at.timestamp()),
+            token_hash: token_hash(&token),
+            nonce,
+            status: Status::Pending,
+            received_at,
+            submission,
+            ip_hash: "ab".repeat(16),
+            fingerprint: "fingerprint".into(),
+            decision: None,
+        };
+        self.moderation.queue.create(&item).await.unwrap();
+        (item.id, token)
+    }
+
+    /// A post of `kind` in the status the page calls `status`; returns its id and token.
+    async fn post_in(&self, status: &str, kind: Kind) -> (String, String) {
+        let (id, token) = self.enqueue(submission(kind)).await;
+        let m = &self.moderation;
+        let now = Utc::now();
+        match status {
+            "waiting" => {}
+            "online" => drop(m.approve(&id, MODERATOR, None, now).await.unwrap()),
+            // Approved before the site's 30 default days: past its date.
+            "expired" => {
+                m.approve(&id, MODERATOR, None, now - Duration::days(40)).await.unwrap();
+            }
+            "withdrawn" => drop(m.withdraw(&id, now).await.unwrap()),
+            "helped" => drop(m.mark_helped(&id, now).await.unwrap()),
+            "rejected" => m.reject(&id, MODERATOR, "Dit is reclame.", now).await.unwrap(),
+            other => panic!("no status {other}"),
+        }
+        (id, token)
+    }
+
+    async fn item(&self, id: &str) -> QueueItem {
+        self.moderation.queue.get(id).await.unwrap().expect("the item is in the queue")
+    }
+
+    async fn get(&self, uri: &str) -> Reply {
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    /// POSTs an action's form with `token` in its hidden field.
+    async fn act(&self, id: &str, action: &str, token: &str) -> Reply {
+        let request = Request::post(format!("/beheer-bericht/{id}/{action}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={token}")))
+            .unwrap();
+        self.send(request).await
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
+    }
+
+    fn page(&self, id: &str, token: &str) -> String {
+        format!("/beheer-bericht/{id}?token={token}")
+    }
+
+    fn content_file(&self, id: &str) -> PathBuf {
+        self.content.join("posts").join(format!("{id}.md"))
+    }
+
+    /// The post's slug, as its public address names it.
+    async fn slug(&self, id: &str) -> String {
+        let url = self.moderation.post_url(&self.item(id).await);
+        url.trim_end_matches('/').rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// The output files that mention `needle`, by relative path.
+    fn files_mentioning(&self, needle: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut stack = vec![self.out.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if std::fs::read(&path)
+                    .unwrap()
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes())
+                {
+                    found.push(path.strip_prefix(&self.out).unwrap().display().to_string());
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    async fn audit_by_poster(&self, id: &str) -> Vec<AuditAction> {
+        let page = self.moderation.queue.list_audit(100, None).await.unwrap();
+        let entries = page.entries.into_iter().rev();
+        entries.filter(|e| e.post_id == id && e.actor == POSTER_ACTOR).map(|e| e.action).collect()
+    }
+}
+
+fn submission(kind: Kind) -> Submission {
+    Submission {
+        kind,
+        title: match kind {
+            Kind::Request => "Wie helpt mij met de heg?".into(),
+            Kind::Offer => "Ik maai graag uw gras".into(),
+        },
+        body: "Mijn heg is te hoog geworden.\n\nWie kan een uurtje helpen?".into(),
+        category: "tuin".into(),
+        municipality: "huizen".into(),
+        neighbourhood: Some("Oostermeent".into()),
+        recurring: false,
+        expires: None,
+        display_name: "Truus".into(),
+        organisation: None,
+        email: Some("truus@example.nl".into()),
+        phone: None,
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The value of a content file's front matter line `key`, unquoted.
+fn front_line(file: &str, key: &str) -> Option<String> {
+    let prefix = format!("{key}: ");
+    file.lines().find_map(|l| l.strip_prefix(&prefix)).map(|v| v.trim_matches('"').to_owned())
+}
+
+#[tokio::test]
+async fn page_with_valid_token_shows_the_post_and_is_kept_out_of_caches_and_referers() {
+    // Guards the page itself: the post's public fields, its status in plain Dutch, the
+    // three forms with the token hidden in them, and the two privacy headers.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("waiting", Kind::Request).await;
+    let page = desk.get(&desk.page(&id, &token)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for shown in ["Wie helpt mij met de heg?", "Huizen, Oostermeent", "Tuin", "Hulpvraag"] {
+        assert!(page.body.contains(shown), "the page shows {shown}");
+    }
+    assert!(page.body.contains("<p>Wie kan een uurtje helpen?</p>"), "paragraphs as typed");
+    assert!(page.body.contains("wacht nog op een vrijwilliger"));
+    for action in ["Ik ben geholpen", "Langer laten staan", "Bericht weghalen"] {
+        assert!(page.body.contains(action), "the page offers {action}");
+    }
+    let hidden = format!("name=\"token\" value=\"{token}\"");
+    assert_eq!(page.body.matches(&hidden).count(), 3, "each form carries the token");
+    assert!(!page.body.contains("truus@example.nl"), "the page shows no address");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(page.headers[header::REFERRER_POLICY], "no-referrer");
+}
+
+#[tokio::test]
+async fn wrong_missing_or_hashed_token_gets_the_same_404_as_an_unknown_post() {
+    // Guards that the page never tells which posts exist, and that the token is checked by
+    // its hash: presenting the stored hash itself is as wrong as any other guess.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Request).await;
+    let unknown =
+        desk.get(&format!("/beheer-bericht/01JX0000000000000000000000?token={token}")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let stored_hash = desk.item(&id).await.token_hash;
+    let other_token = desk.moderation.secrets.management_token(&new_nonce());
+    for bad in [
+        format!("/beheer-bericht/{id}"),
+        format!("/beheer-bericht/{id}?token="),
+        format!("/beheer-bericht/{id}?token={other_token}"),
+        format!("/beheer-bericht/{id}?token={stored_hash}"),
+        format!("/beheer-bericht/{id}?token={}", &token[..token.len() - 1]),
+    ] {
+        let reply = desk.get(&bad).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{bad}");
+        assert_eq!(reply.body, unknown.body, "{bad} looks like an unknown post");
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    }
+    assert_eq!(desk.get(&desk.page(&id, &token)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_action_with_a_wrong_token_is_a_404_and_changes_nothing() {
+    // Guards the actions' own token check, for the hidden field and for the address: a
+    // valid token only in the address, not in the form, is refused too.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Request).await;
+    let file = std::fs::read_to_string(desk.content_file(&id)).unwrap();
+    let stored_hash = desk.item(&id).await.token_hash;
+    for action in ["weghalen", "geholpen", "verlengen"] {
+        for bad in ["", "niet-het-goede-token", stored_hash.as_str()] {
+            let reply = desk.act(&id, action, bad).await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{action} with {bad:?}");
+        }
+        let only_in_address = Request::post(format!("/beheer-bericht/{id}/{action}?token={token}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(desk.send(only_in_address).await.status, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(desk.item(&id).await.status, Status::Approved);
+    assert_eq!(std::fs::read_to_string(desk.content_file(&id)).unwrap(), file);
+    assert!(desk.audit_by_poster(&id).await.is_empty());
+}
+
+#[tokio::test]
+async fn every_status_is_told_in_plain_dutch() {
+    // Guards the status line for each status, the public link only while online, and the
+    // actions only while the post is still in play.
+    let desk = Desk::open();
+    let expected = [
+        ("waiting", "wacht nog op een vrijwilliger"),
+        ("online", "Uw bericht staat op de site."),
+        ("expired", "de einddatum is voorbij"),
+        ("withdrawn", "U hebt dit bericht weggehaald."),
+        ("helped", "U hebt laten weten dat u geholpen bent."),
+        ("rejected", "Dit is reclame."),
+    ];
+    for (status, sentence) in expected {
+        let (id, token) = desk.post_in(status, Kind::Request).await;
+        let page = desk.get(&desk.page(&id, &token)).await;
+        assert_eq!(page.status, StatusCode::OK, "{status}: {}", page.body);
+        assert!(page.body.contains(sentence), "{status}: {}", page.body);
+        let link = desk.moderation.post_url(&desk.item(&id).await);
+        assert_eq!(page.body.contains(&link), status == "online", "{status}: public link");
+        let open = ["waiting", "online", "expired"].contains(&status);
+        assert_eq!(page.body.contains("Bericht weghalen"), open, "{status}: actions");
+    }
+}
+
+#[tokio::test]
+async fn every_action_on_a_post_in_every_status_gives_the_expected_outcome() {
+    // Guards the whole matrix of the issue: each action on a post in each status, with a
+    // valid token, ends in a 303 back to the page with the right confirmation and leaves
+    // the right status; an ended post gets a kind message, never an error.
+    let desk = Desk::open();
+    for action in ["weghalen", "geholpen", "verlengen"] {
+        for status in STATUSES {
+            let (id, token) = desk.post_in(status, Kind::Request).await;
+            let before = desk.item(&id).await.status;
+            let reply = desk.act(&id, action, &token).await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action} on {status}: {}", reply.body);
+            let ended = ["withdrawn", "helped", "rejected"].contains(&status);
+            let (outcome, after) = match action {
+                _ if ended => ("already_ended", before),
+                "weghalen" => ("withdrawn", Status::Withdrawn),
+                "geholpen" => ("helped", Status::Helped),
+                _ => ("extended", before),
+            };
+            let location = format!("/beheer-bericht/{id}?token={token}&uitkomst={outcome}");
+            assert_eq!(reply.location(), location, "{action} on {status}");
+            assert_eq!(desk.item(&id).await.status, after, "{action} on {status}");
+            let page = desk.get(&location).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("role=\"status\""), "{action} on {status}: a line");
+            if ended {
+                assert!(page.body.contains("Dit bericht was al afgesloten"), "{}", page.body);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn withdraw_takes_an_online_post_off_every_page_listing_feed_and_sitemap() {
+    // Guards "withdraw publishes at once": the content file, the post's page and every
+    // mention in the output folder are gone, and the audit log names the poster.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Request).await;
+    let slug = desk.slug(&id).await;
+    let before = desk.files_mentioning(&slug);
+    for listed in ["gemeente/huizen/index.html", "atom.xml", "sitemap.xml"] {
+        assert!(before.iter().any(|f| f == listed), "{listed} lists the post: {before:?}");
+    }
+    let reply = desk.act(&id, "weghalen", &token).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(!desk.content_file(&id).exists());
+    assert_eq!(desk.files_mentioning(&slug), Vec::<String>::new());
+    assert_eq!(desk.audit_by_poster(&id).await, [AuditAction::Withdrawn]);
+    let page = desk.get(reply.location()).await;
+    assert!(page.body.contains("Uw bericht is weggehaald."), "{}", page.body);
+}
+
+#[tokio::test]
+async fn helped_takes_an_offer_off_the_site_and_thanks_the_poster_in_offer_words() {
+    // Guards "mark helped": the same removal as a withdrawal, the offer's own button
+    // ("Het is gelukt") and thanks, and the audit entry.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Offer).await;
+    let slug = desk.slug(&id).await;
+    let page = desk.get(&desk.page(&id, &token)).await;
+    assert!(page.body.contains("Het is gelukt") && !page.body.contains("Ik ben geholpen"));
+    assert!(!desk.files_mentioning(&slug).is_empty());
+
+    let reply = desk.act(&id, "geholpen", &token).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(desk.item(&id).await.status, Status::Helped);
+    assert!(!desk.content_file(&id).exists());
+    assert_eq!(desk.files_mentioning(&slug), Vec::<String>::new());
+    assert_eq!(desk.audit_by_poster(&id).await, [AuditAction::Helped]);
+    let thanked = desk.get(reply.location()).await;
+    assert!(thanked.body.contains("Fijn dat het gelukt is! Bedankt voor uw hulp."));
+}
+
+#[tokio::test]
+async fn withdrawing_a_waiting_post_takes_it_out_of_the_queue_for_good() {
+    // Guards the pending case: nothing is published, the queue no longer offers the post,
+    // and a moderator who opened it before learns it is gone instead of publishing it.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("waiting", Kind::Request).await;
+    assert_eq!(desk.act(&id, "weghalen", &token).await.status, StatusCode::SEE_OTHER);
+    let pending = desk.moderation.queue.list_pending(100, None).await.unwrap().items;
+    assert!(pending.iter().all(|i| i.id != id));
+    let approval = desk.moderation.approve(&id, MODERATOR, None, Utc::now()).await;
+    assert!(approval.is_err(), "an ended post is never approved");
+    assert!(!desk.content_file(&id).exists());
+}
+
+#[tokio::test]
+async fn extend_rewrites_the_expiry_in_the_content_file_and_keeps_the_published_date() {
+    // Guards "extend": the new `expires` is max_days from today, the `date` stays the
+    // approval's, the queue holds the new date, and a second press says it is already
+    // as long as it can be without changing the file.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Request).await;
+    let before = std::fs::read_to_string(desk.content_file(&id)).unwrap();
+    let date = front_line(&before, "date").expect("a published date");
+
+    let reply = desk.act(&id, "verlengen", &token).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let after = std::fs::read_to_string(desk.content_file(&id)).unwrap();
+    let until = desk.moderation.longest_expiry(Utc::now());
+    let until_text = until.format("%Y-%m-%d").to_string();
+    assert_eq!(front_line(&after, "expires").as_deref(), Some(until_text.as_str()));
+    assert_eq!(front_line(&after, "date"), Some(date));
+    assert_eq!(desk.item(&id).await.submission.expires, Some(until));
+    assert_eq!(desk.audit_by_poster(&id).await, [AuditAction::Extended]);
+    let page = desk.get(reply.location()).await;
+    assert!(page.body.contains("Uw bericht blijft nu staan tot en met"), "{}", page.body);
+    assert!(!page.body.contains("Langer laten staan"), "nothing left to extend");
+
+    let again = desk.act(&id, "verlengen", &token).await;
+    assert!(again.location().ends_with("uitkomst=already_longest"), "{}", again.location());
+    assert_eq!(std::fs::read_to_string(desk.content_file(&id)).unwrap(), after);
+}
+
+#[tokio::test]
+async fn extending_an_expired_post_puts_it_back_in_its_listing() {
+    // Guards the expired case: "Langer laten staan" brings the post back online, still
+    // dated by its approval.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("expired", Kind::Request).await;
+    let slug = desk.slug(&id).await;
+    let listing = || std::fs::read_to_string(desk.out.join("gemeente/huizen/index.html")).unwrap();
+    assert!(!listing().contains(&slug), "an expired post is not listed");
+    let approved_at: DateTime<Utc> = desk.item(&id).await.decision.unwrap().at;
+
+    assert_eq!(desk.act(&id, "verlengen", &token).await.status, StatusCode::SEE_OTHER);
+    assert!(listing().contains(&slug), "the extended post is listed again");
+    let post = generator::post::load(
+        &generator::Site::load(&desk.content, None).unwrap(),
+        &desk.content_file(&id),
+    )
+    .unwrap();
+    assert_eq!(post.date.timestamp(), approved_at.timestamp());
+    let page = desk.get(&desk.page(&id, &token)).await;
+    assert!(page.body.contains("Uw bericht staat op de site."), "{}", page.body);
+}
