@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::http::StatusCode;
 use axum::response::Redirect;
 use axum::routing::get;
 use chrono::{Days, NaiveTime};
@@ -24,6 +25,10 @@ use submit_fn::notify::Notifier;
 use submit_fn::publish::{LocalPublisher, PublishError};
 use submit_fn::render::Pages;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
+
+/// The longest one request may take, from its first byte to the answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 use super::moderation::{LocalArgs, build_options, mailer, moderation, open_app_with};
 
@@ -96,7 +101,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let router = submit_fn::router(app)
         .merge(submit_fn::beheer::router(beheer))
         .merge(submit_fn::manage::router(manage))
-        .merge(static_site(&local.out, &site.base_path));
+        .merge(static_site(&local.out, &site.base_path))
+        // A client that stops sending halfway through a request would otherwise hold its
+        // connection and memory for good; a form or an approval needs far less than this.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
     eprintln!(
         "buurtbord is running: open {base_url} in your browser; moderators log in at \
          http://127.0.0.1:{port}/beheer (Ctrl+C stops it)"
