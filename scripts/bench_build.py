@@ -13,6 +13,14 @@ target/release/buurtbord. Each size is built once to warm the page cache, then R
 (default 3) into a fresh, empty output folder; the table shows the median wall and CPU
 time and the highest peak memory of those R runs. Results go to stdout as a Markdown
 table; copy it into BENCHMARKS.md.
+
+Every output folder is kept until all sizes are done and only then removed. On an ext4
+file system without a journal (as on the shared build machine) the kernel skips inodes
+freed in the last few minutes with a linear scan for every new file, so removing the
+previous run's 280,000 files and folders right before the next run made that run spend
+most of its time in the kernel, measuring the benchmark's own clean-up instead of the
+build. With --delete-between the old behaviour (remove each output before the next run)
+comes back, to see that effect.
 """
 
 import os
@@ -96,33 +104,44 @@ def run_build(content, out, expected_posts):
 def main():
     args = sys.argv[1:]
     runs = 3
-    if args[:1] == ["--runs"]:
-        runs, args = int(args[1]), args[2:]
+    delete_between = False
+    while args[:1] in (["--runs"], ["--delete-between"]):
+        if args[0] == "--runs":
+            runs, args = int(args[1]), args[2:]
+        else:
+            delete_between, args = True, args[1:]
     if not os.path.exists(BINARY):
         sys.exit(f"{BINARY} is missing: build it first with cargo build --release -p buurtbord")
     sizes = [int(a) for a in args] or [1000, 10000, 100000]
     print(f"machine: {os.cpu_count()} cores; binary: {BINARY}; median of {runs} runs")
     print("| posts | wall (s) | CPU (s) | peak memory (MiB) | files | MiB written |")
     print("|---:|---:|---:|---:|---:|---:|")
-    for n in sizes:
-        with tempfile.TemporaryDirectory(prefix="buurtbord-bench-") as tmp:
-            content = os.path.join(tmp, "content")
-            os.makedirs(content)
-            write_content(content, n)
-            # The first build warms the page cache and is not counted.
-            run_build(content, os.path.join(tmp, "warm"), n)
-            shutil.rmtree(os.path.join(tmp, "warm"))
-            results = []
-            for run in range(runs):
-                out = os.path.join(tmp, f"public-{run}")
-                results.append(run_build(content, out, n))
-                shutil.rmtree(out)
-            wall = statistics.median(r[0] for r in results)
-            cpu = statistics.median(r[1] for r in results)
-            rss = max(r[2] for r in results)
-            files, size = results[-1][3], results[-1][4]
-            print(f"| {n:,} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {files:,} | {size / 2**20:.1f} |",
-                  flush=True)
+    with tempfile.TemporaryDirectory(prefix="buurtbord-bench-") as top:
+        for n in sizes:
+            bench_size(os.path.join(top, str(n)), n, runs, delete_between)
+
+
+def bench_size(tmp, n, runs, delete_between):
+    """Builds n posts 1 + runs times and prints the table's row."""
+    content = os.path.join(tmp, "content")
+    os.makedirs(content)
+    write_content(content, n)
+    # The first build warms the page cache and is not counted.
+    run_build(content, os.path.join(tmp, "warm"), n)
+    if delete_between:
+        shutil.rmtree(os.path.join(tmp, "warm"))
+    results = []
+    for run in range(runs):
+        out = os.path.join(tmp, f"public-{run}")
+        results.append(run_build(content, out, n))
+        if delete_between:
+            shutil.rmtree(out)
+    wall = statistics.median(r[0] for r in results)
+    cpu = statistics.median(r[1] for r in results)
+    rss = max(r[2] for r in results)
+    files, size = results[-1][3], results[-1][4]
+    print(f"| {n:,} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {files:,} | {size / 2**20:.1f} |",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -118,22 +118,28 @@ impl Model {
     pub fn write_full(&self, out: &Path) -> Result<(BuildReport, Vec<(String, u64)>), BuildError> {
         let started = std::time::Instant::now();
         let staging = Staging::new(out)?;
-        let pages: Vec<(String, String)> =
-            self.all_jobs().par_iter().map(|job| self.render(*job)).collect::<Result<_, _>>()?;
-        tracing::debug!(
-            pages = pages.len(),
-            elapsed_ms = started.elapsed().as_millis(),
-            "pages rendered"
-        );
-        let written: Vec<(String, u64, u64)> = pages
-            .into_par_iter()
-            .chain(self.xml_files().into_par_iter())
-            .map(|(path, text)| {
-                let rel = urls::file_of(&path);
-                staging.write(&rel, text.as_bytes())?;
-                Ok((rel, hash(text.as_bytes()), text.len() as u64))
-            })
+        // Each page is written as soon as it is rendered, so memory holds one page per
+        // worker rather than the whole site (which is most of a 100,000-post build's RSS).
+        let mut written: Vec<(String, u64, u64)> = self
+            .all_jobs()
+            .par_iter()
+            .map_init(
+                || Scratch::new(&self.base),
+                |scratch, job| {
+                    let path = self.render_into(*job, scratch)?;
+                    write_file(&staging, &path, &scratch.html)
+                },
+            )
             .collect::<Result<_, BuildError>>()?;
+        tracing::debug!(
+            pages = written.len(),
+            elapsed_ms = started.elapsed().as_millis(),
+            "pages rendered and written"
+        );
+        let xml: Vec<(String, u64, u64)> = (self.xml_files().into_par_iter())
+            .map(|(path, text)| write_file(&staging, &path, text.as_bytes()))
+            .collect::<Result<_, BuildError>>()?;
+        written.extend(xml);
         let (static_files, static_bytes) = copy_static(&self.theme.static_dir, &staging)?;
         tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "files written");
         staging.swap_into()?;
@@ -176,9 +182,36 @@ impl Model {
 
     /// Renders one page: its site path and its HTML.
     pub fn render(&self, job: Job) -> Result<(String, String), BuildError> {
+        let mut scratch = Scratch::new(&self.base);
+        let path = self.render_into(job, &mut scratch)?;
+        let html = String::from_utf8(scratch.html)
+            .map_err(|e| BuildError::Theme(format!("{path}: output is not UTF-8: {e}")))?;
+        Ok((path, html))
+    }
+
+    /// Renders one page into `scratch.html` (replacing what was there) and returns its
+    /// site path. The page's own values are taken out of the context again afterwards,
+    /// so the next page a worker renders sees only the site-wide ones plus its own.
+    fn render_into(&self, job: Job, scratch: &mut Scratch) -> Result<String, BuildError> {
+        let context = &mut scratch.context;
+        let (path, template) = self.page_values(job, context);
         let site = &self.content.site;
-        let mut context = self.base.clone();
-        let (path, template) = match job {
+        context.insert("canonical", &site.absolute(&path));
+        context.insert("current_path", &site.link(&path));
+
+        scratch.html.clear();
+        let rendered = self.theme.render_to(template, context, &mut scratch.html);
+        for key in PAGE_KEYS {
+            context.remove(key);
+        }
+        rendered.map(|()| path)
+    }
+
+    /// Inserts what page `job` shows beyond the site-wide values (only keys listed in
+    /// [`PAGE_KEYS`]); returns its site path and template.
+    fn page_values(&self, job: Job, context: &mut Context) -> (String, &'static str) {
+        let site = &self.content.site;
+        match job {
             Job::Home => {
                 let latest = |kind| -> Vec<&PostView> {
                     self.views.iter().filter(|v| v.kind == kind).take(HOME_LATEST).collect()
@@ -202,23 +235,20 @@ impl Model {
                 context.insert("page", &views::page_view(site, page));
                 (urls::page(&page.slug), "page.html")
             }
-            Job::Listing(i, n) => {
-                let l = &self.listings[i];
-                let size = site.config.page_size;
-                let cards: Vec<&str> =
-                    l.page(n, size).iter().map(|i| self.cards[*i].as_str()).collect();
-                context.insert("listing", &self.listing_view(l));
-                context.insert("cards", &cards);
-                context.insert(
-                    "pagination",
-                    &listing::pagination(site, &l.root, n, l.page_count(size)),
-                );
-                (urls::listing_page(&l.root, n), "listing.html")
-            }
-        };
-        context.insert("canonical", &site.absolute(&path));
-        context.insert("current_path", &site.link(&path));
-        Ok((path, self.theme.render(template, &context)?))
+            Job::Listing(i, n) => self.listing_values(i, n, context),
+        }
+    }
+
+    /// The values of page `n` of listing `i`: its heading, its cards and its pagination.
+    fn listing_values(&self, i: usize, n: usize, context: &mut Context) -> (String, &'static str) {
+        let site = &self.content.site;
+        let l = &self.listings[i];
+        let size = site.config.page_size;
+        let cards: Vec<&str> = l.page(n, size).iter().map(|i| self.cards[*i].as_str()).collect();
+        context.insert("listing", &self.listing_view(l));
+        context.insert("cards", &cards);
+        context.insert("pagination", &listing::pagination(site, &l.root, n, l.page_count(size)));
+        (urls::listing_page(&l.root, n), "listing.html")
     }
 
     fn listing_view(&self, l: &Listing) -> ListingView {
@@ -298,6 +328,45 @@ struct ListingView {
     municipality: Option<views::MunicipalityView>,
     category: Option<views::CategoryView>,
     feed_url: Option<String>,
+}
+
+/// The context keys a page adds to the site-wide ones; removed after each page.
+const PAGE_KEYS: [&str; 9] = [
+    "latest_requests",
+    "latest_offers",
+    "total_posts",
+    "form",
+    "post",
+    "page",
+    "listing",
+    "cards",
+    "pagination",
+];
+
+/// A rendering worker's reusable state. Cloning the site-wide context (menus, every
+/// municipality and category) for each page, and dropping it again, cost about as much
+/// as rendering the page; a worker instead keeps one context and one output buffer.
+struct Scratch {
+    context: Context,
+    html: Vec<u8>,
+}
+
+impl Scratch {
+    fn new(base: &Context) -> Scratch {
+        Scratch { context: base.clone(), html: Vec::with_capacity(64 * 1024) }
+    }
+}
+
+/// Writes one rendered file at site path `path` into staging; returns its relative
+/// path, hash and length.
+fn write_file(
+    staging: &Staging,
+    path: &str,
+    bytes: &[u8],
+) -> Result<(String, u64, u64), BuildError> {
+    let rel = urls::file_of(path);
+    staging.write(&rel, bytes)?;
+    Ok((rel, hash(bytes), bytes.len() as u64))
 }
 
 /// A post's card for listings. Rendering fails only on a broken theme, which the first

@@ -72,6 +72,19 @@ impl Theme {
             .map_err(|e| BuildError::Theme(format!("{template}: {}", chain(&e))))
     }
 
+    /// As [`Theme::render`], appending to `out`: a build reuses one buffer per worker
+    /// instead of growing a fresh string for each of its many thousands of pages.
+    pub fn render_to(
+        &self,
+        template: &str,
+        context: &tera::Context,
+        out: &mut Vec<u8>,
+    ) -> Result<(), BuildError> {
+        self.tera
+            .render_to(template, context, out)
+            .map_err(|e| BuildError::Theme(format!("{template}: {}", chain(&e))))
+    }
+
     /// A date as residents read it: "1 juni 2025".
     pub fn date(&self, dt: &DateTime<FixedOffset>) -> String {
         format!("{} {} {}", dt.day(), self.words.months[dt.month0() as usize], dt.year())
