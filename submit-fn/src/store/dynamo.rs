@@ -572,17 +572,17 @@ fn decode_cursor(cursor: &str) -> Result<HashMap<String, AttributeValue>, StoreE
     Ok(plain.into_iter().map(|(name, value)| (name, AttributeValue::S(value))).collect())
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: i64) -> AttributeValue {
+pub(super) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
 /// Keeps the operation name and DynamoDB's own code and message, which name no personal
 /// data, so the log says which call failed and why.
-fn dynamo_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
+pub(super) fn dynamo_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -10,12 +10,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use unicode_normalization::UnicodeNormalization;
 
+use super::dynamo::{dynamo_error, n, s};
 use super::{DynamoQueue, SqliteQueue, StoreError, format_time, parse_time};
 
 /// Wrong passwords in a row that lock an account.
@@ -509,31 +510,6 @@ fn from_attributes(attrs: &HashMap<String, AttributeValue>) -> Result<Moderator,
         notify: attrs.get("notify").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         email,
     })
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-/// DynamoDB's own code and message, which name no personal data.
-fn dynamo_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let message = match &error {
-        SdkError::ServiceError(service) => format!(
-            "{}: {}",
-            service.err().code().unwrap_or("unknown"),
-            service.err().message().unwrap_or("no message")
-        ),
-        other => aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string(),
-    };
-    StoreError::Dynamo { operation, message }
 }
 
 #[cfg(test)]
