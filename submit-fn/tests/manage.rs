@@ -4,6 +4,9 @@
 //! sees (status, page, headers) and what an action leaves behind: the item's status, the
 //! content file, the built site and the audit log.
 
+mod common;
+
+use common::copy_dir;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -213,19 +216,6 @@ fn submission(kind: Kind) -> Submission {
         organisation: None,
         email: Some("truus@example.nl".into()),
         phone: None,
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

@@ -4,7 +4,10 @@
 //! test checks what the decision leaves behind: the item's status, the content file, the
 //! built site, the poster's mail and the audit log.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use common::{copy_dir, files};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -210,19 +213,6 @@ fn submission(title: &str, email: &str) -> Submission {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// The `.md` files directly in `dir`.
 fn file_names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -230,24 +220,6 @@ fn file_names(dir: &Path) -> BTreeSet<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".md"))
         .collect()
-}
-
-/// Every file under `dir`, by relative path.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut all = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                all.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    all
 }
 
 /// A fresh table on the moto server that scripts/moto.sh (or scripts/test.sh) started.

@@ -2,7 +2,9 @@
 //! everywhere it belongs, a withdrawn one nowhere, the result equals a full build, and a
 //! failed update leaves the old site online.
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::{copy_dir, files};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -49,36 +51,6 @@ impl Fixture {
     fn page(&self, rel: &str) -> String {
         std::fs::read_to_string(self.out.join(rel)).unwrap_or_default()
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut all = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                all.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    all
 }
 
 fn submission(title: &str) -> Submission {

@@ -3,6 +3,9 @@
 //! and unpublish byte for byte as a full build would, and the content bucket holds only
 //! public fields. These tests fail, never skip, when the endpoint is missing.
 
+mod common;
+
+use common::files;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -152,23 +155,6 @@ impl Fixture {
 
 fn theme() -> PathBuf {
     Path::new(ROOT).join("themes/default")
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut all = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                all.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    all
 }
 
 fn submission(title: &str) -> Submission {
