@@ -81,6 +81,8 @@ pub(crate) struct Model {
     pub views: Vec<PostView>,
     /// Each live post's listing card, rendered once and reused on every listing page.
     pub cards: Vec<String>,
+    /// Each live post's sitemap entry, in the same order.
+    pub sitemap_entries: Vec<String>,
     pub listings: Vec<Listing>,
     site_view: SiteView,
     base: Context,
@@ -103,6 +105,8 @@ impl Model {
         let views: Vec<PostView> =
             live.par_iter().map(|p| views::post_view(&content.site, &theme, p)).collect();
         let cards = views.par_iter().map(|v| render_card(&theme, v)).collect();
+        let sitemap_entries =
+            live.par_iter().map(|p| post_sitemap_entry(&content.site, p)).collect();
         tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "posts and cards rendered");
         let site_view = views::site_view(&content, &theme.words);
         let mut base = Context::new();
@@ -110,7 +114,18 @@ impl Model {
         base.insert("t", &theme.words);
         let listings = listing::listings(&content.site, &live);
         tracing::debug!(posts = content.posts.len(), live = live.len(), "views prepared");
-        Model { content, theme, now, live, views, cards, listings, site_view, base }
+        Model {
+            content,
+            theme,
+            now,
+            live,
+            views,
+            cards,
+            sitemap_entries,
+            listings,
+            site_view,
+            base,
+        }
     }
 
     /// Renders everything into a staging folder and swaps it in at `out`. Returns the
@@ -180,13 +195,21 @@ impl Model {
         (1..=pages).map(move |n| Job::Listing(i, n))
     }
 
-    /// Renders one page: its site path and its HTML.
-    pub fn render(&self, job: Job) -> Result<(String, String), BuildError> {
-        let mut scratch = Scratch::new(&self.base);
-        let path = self.render_into(job, &mut scratch)?;
-        let html = String::from_utf8(scratch.html)
-            .map_err(|e| BuildError::Theme(format!("{path}: output is not UTF-8: {e}")))?;
-        Ok((path, html))
+    /// Renders pages in parallel, each worker with one reused [`Scratch`]; returns each
+    /// page's site path and HTML, in the order of `jobs`.
+    pub fn render_many(&self, jobs: &[Job]) -> Result<Vec<(String, String)>, BuildError> {
+        jobs.par_iter()
+            .map_init(
+                || Scratch::new(&self.base),
+                |scratch, job| {
+                    let path = self.render_into(*job, scratch)?;
+                    let html = String::from_utf8(scratch.html.clone()).map_err(|e| {
+                        BuildError::Theme(format!("{path}: output is not UTF-8: {e}"))
+                    })?;
+                    Ok((path, html))
+                },
+            )
+            .collect()
     }
 
     /// Renders one page into `scratch.html` (replacing what was there) and returns its
@@ -303,20 +326,24 @@ impl Model {
 
     pub fn sitemap(&self) -> Vec<(String, String)> {
         let site = &self.content.site;
-        let entry = |path: String, lastmod: Option<String>| sitemap::Entry { path, lastmod };
-        let mut entries = vec![entry(urls::HOME.into(), None)];
-        entries.extend(Kind::ALL.iter().map(|k| entry(urls::form(*k).into(), None)));
-        entries.extend(self.content.pages.iter().map(|p| entry(urls::page(&p.slug), None)));
+        let entry = |path: &str| sitemap::entry(site, path, None);
+        let mut pages = vec![entry(urls::HOME)];
+        pages.extend(Kind::ALL.iter().map(|k| entry(urls::form(*k))));
+        pages.extend(self.content.pages.iter().map(|p| entry(&urls::page(&p.slug))));
         for l in &self.listings {
-            let pages = l.page_count(site.config.page_size);
-            entries.extend((1..=pages).map(|n| entry(urls::listing_page(&l.root, n), None)));
+            let count = l.page_count(site.config.page_size);
+            pages.extend((1..=count).map(|n| entry(&urls::listing_page(&l.root, n))));
         }
-        entries.extend(self.live.iter().map(|p| {
-            let updated = crate::dates::local(&p.updated, site.tz).to_rfc3339();
-            entry(urls::post(&p.slug), Some(updated))
-        }));
+        let mut entries: Vec<&str> = pages.iter().map(String::as_str).collect();
+        entries.extend(self.sitemap_entries.iter().map(String::as_str));
         sitemap::render(site, &entries)
     }
+}
+
+/// A live post's sitemap entry.
+pub(crate) fn post_sitemap_entry(site: &crate::config::Site, post: &Post) -> String {
+    let updated = crate::dates::local(&post.updated, site.tz).to_rfc3339();
+    sitemap::entry(site, &urls::post(&post.slug), Some(&updated))
 }
 
 /// A listing's heading data for templates.

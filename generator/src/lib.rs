@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod output;
 pub mod page;
 pub mod post;
+mod posts_watch;
 pub mod preview;
 pub mod render;
 pub mod sitemap;

@@ -6,20 +6,21 @@
 //!
 //! Invariant: the model never drops a post that is in `posts/`. Another process (the CLI
 //! approving while `buurtbord serve` runs) may add or change files there, so every update
-//! first compares the folder with what this site last saw and reloads fully on a difference.
+//! first asks whether the folder changed since this site last saw it (see
+//! [`PostsWatch`]) and reloads fully if so.
 
 use std::collections::HashMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
 
-use crate::build::{BuildOptions, BuildReport, Job, Model, hash, render_card};
+use crate::build::{BuildOptions, BuildReport, Job, Model, hash, post_sitemap_entry, render_card};
 use crate::config::Site;
 use crate::error::{BuildError, ContentError};
 use crate::post::{self, Post};
+use crate::posts_watch::PostsWatch;
 use crate::{urls, views};
 
 /// What one update did. Paths are relative to the output folder (`bericht/x/index.html`),
@@ -38,9 +39,6 @@ pub struct UpdateReport {
     pub reloaded: bool,
 }
 
-/// Each `.md` file in `posts/` by name, with its size and modification time.
-type PostsSeen = HashMap<OsString, (u64, Option<SystemTime>)>;
-
 /// A built site that can be updated one post at a time.
 pub struct LiveSite {
     model: Model,
@@ -49,15 +47,13 @@ pub struct LiveSite {
     hashes: HashMap<String, u64>,
     /// `posts/` as this site last saw it; `None` after a failed update, which forces the
     /// next update to reload, since the model may then be ahead of the files written.
-    seen: Option<PostsSeen>,
+    seen: Option<PostsWatch>,
 }
 
 impl LiveSite {
     /// Builds the whole site into `options.out` and keeps it in memory.
     pub fn open(options: BuildOptions) -> Result<(LiveSite, BuildReport), BuildError> {
-        // Looked at before loading: a file that changes during the load then differs from
-        // what was seen, and the next update reloads instead of missing it.
-        let seen = posts_seen(&options.content.join("posts"))?;
+        let seen = PostsWatch::start(&options.content.join("posts"))?;
         let model = Model::load(&options)?;
         let (report, hashes) = model.write_full(&options.out)?;
         let hashes = hashes.into_iter().collect();
@@ -148,22 +144,15 @@ impl LiveSite {
         self.finish(result, now_seen)
     }
 
-    /// Looks at `posts/` again. Returns what is there now if, apart from `own` (the file
-    /// the caller just wrote or removed), it is what this site last saw; `None` if someone
-    /// else changed it.
-    ///
-    /// A listing with each file's size and mtime, not the folder's mtime: the folder's
-    /// mtime also moves for the caller's own file, so it cannot tell the two apart, and it
-    /// misses a file rewritten in place. Listing 10,000 files costs a few milliseconds.
-    fn unchanged_elsewhere(&self, own: Option<&OsStr>) -> Result<Option<PostsSeen>, BuildError> {
-        let now = posts_seen(&self.options.content.join("posts"))?;
-        let Some(seen) = &self.seen else { return Ok(None) };
-        let others = |m: &PostsSeen| m.len() - usize::from(own.is_some_and(|f| m.contains_key(f)));
-        let same = others(seen) == others(&now)
-            && now.iter().all(|(name, state)| {
-                Some(name.as_os_str()) == own || seen.get(name) == Some(state)
-            });
-        Ok(same.then_some(now))
+    /// Looks at `posts/` again. Returns the watch to keep if, apart from `own` (the file
+    /// the caller just wrote or removed), nothing changed since this site last looked;
+    /// `None` if someone else changed it or an earlier update failed.
+    fn unchanged_elsewhere(
+        &mut self,
+        own: Option<&OsStr>,
+    ) -> Result<Option<PostsWatch>, BuildError> {
+        let Some(seen) = self.seen.take() else { return Ok(None) };
+        seen.unchanged_except(&self.options.content.join("posts"), own)
     }
 
     /// Rebuilds everything from the content folder, after someone else changed it.
@@ -187,7 +176,7 @@ impl LiveSite {
     fn finish(
         &mut self,
         result: Result<UpdateReport, BuildError>,
-        now_seen: PostsSeen,
+        now_seen: PostsWatch,
     ) -> Result<UpdateReport, BuildError> {
         self.seen = result.is_ok().then_some(now_seen);
         result
@@ -202,6 +191,7 @@ impl LiveSite {
             self.model.live.remove(j);
             self.model.views.remove(j);
             self.model.cards.remove(j);
+            self.model.sitemap_entries.remove(j);
         }
         Some(old)
     }
@@ -215,6 +205,7 @@ impl LiveSite {
             model.live.insert(at, post.clone());
             let view = views::post_view(&model.content.site, &model.theme, post);
             model.cards.insert(at, render_card(&model.theme, &view));
+            model.sitemap_entries.insert(at, post_sitemap_entry(&model.content.site, post));
             model.views.insert(at, view);
         }
         let size = model.content.site.config.page_size;
@@ -245,8 +236,7 @@ impl LiveSite {
         }
 
         let model = &self.model;
-        let mut files: Vec<(String, String)> =
-            jobs.par_iter().map(|job| model.render(*job)).collect::<Result<_, _>>()?;
+        let mut files = model.render_many(&jobs)?;
         files.extend(model.feeds());
         files.extend(model.sitemap());
         let rendered = files.len();
@@ -256,30 +246,31 @@ impl LiveSite {
         Ok(UpdateReport { rendered, written, removed, reloaded: false })
     }
 
-    /// Writes the files whose bytes changed; returns their paths. Every new file is first
-    /// written beside its target and only then are all renamed into place, so a failed
-    /// write (disk full, a path taken) leaves the site online exactly as it was.
+    /// Writes the files whose bytes changed; returns their paths. Every new version is
+    /// first written in full and only then are all put in place, each in one step, so a
+    /// failed write (disk full, a path taken) leaves the site online exactly as it was and
+    /// a reader never sees half a page.
     fn write_changed(&mut self, files: Vec<(String, String)>) -> Result<Vec<String>, BuildError> {
         let out = self.options.out.clone();
+        let spares = crate::output::sibling(&out, "spare");
         let mut changed: Vec<(String, u64, String)> = files
             .into_iter()
             .map(|(path, text)| (urls::file_of(&path), hash(text.as_bytes()), text))
             .filter(|(rel, h, _)| self.hashes.get(rel) != Some(h))
             .collect();
         changed.sort_by(|a, b| a.0.cmp(&b.0));
-        let staged: Vec<Result<PathBuf, BuildError>> = changed
+        let staged: Vec<Result<Staged, BuildError>> = changed
             .par_iter()
-            .map(|(rel, _, text)| stage(&out.join(rel), text.as_bytes()))
+            .map(|(rel, _, text)| stage(&out.join(rel), &spares.join(rel), text.as_bytes()))
             .collect();
         if staged.iter().any(Result::is_err) {
-            for tmp in staged.iter().flatten() {
-                let _ = std::fs::remove_file(tmp);
+            for done in staged.iter().flatten() {
+                done.abandon();
             }
             return Err(staged.into_iter().find_map(Result::err).expect("one failed"));
         }
-        for ((rel, _, _), tmp) in changed.iter().zip(staged.into_iter().flatten()) {
-            let path = out.join(rel);
-            std::fs::rename(&tmp, &path).map_err(|e| BuildError::io(&path, e))?;
+        for done in staged.into_iter().flatten() {
+            done.commit()?;
         }
         let paths = changed.iter().map(|(rel, _, _)| rel.clone()).collect();
         self.hashes.extend(changed.into_iter().map(|(rel, h, _)| (rel, h)));
@@ -300,6 +291,8 @@ impl LiveSite {
             if let Some(dir) = file.parent() {
                 let _ = std::fs::remove_dir(dir); // only succeeds when empty
             }
+            let spare = crate::output::sibling(&self.options.out, "spare").join(&rel);
+            let _ = std::fs::remove_file(&spare); // an old version nobody will need
             self.hashes.remove(&rel);
         }
         removed.sort();
@@ -312,34 +305,69 @@ fn newer_first(a: &Post, b: &Post) -> bool {
     (std::cmp::Reverse(a.date), &a.id) < (std::cmp::Reverse(b.date), &b.id)
 }
 
-/// Writes `bytes` to a temporary file beside `path` and returns it, for a rename over
-/// `path` once every file of the update is staged, so a reader never sees half a page.
-fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf, BuildError> {
+/// A new version of one file, written in full but not yet in place.
+enum Staged {
+    /// In `spare`, to be exchanged with the live file at `path`.
+    Spare { spare: PathBuf, path: PathBuf },
+    /// In a temporary file beside `path`, to be renamed over it.
+    Beside { tmp: PathBuf, path: PathBuf },
+}
+
+impl Staged {
+    /// Puts the new version in place in one step.
+    fn commit(self) -> Result<(), BuildError> {
+        match self {
+            // The exchange leaves the old version in `spare`, to be overwritten by the
+            // next update of this page; where it is not possible, a rename does the same
+            // minus the reuse.
+            Staged::Spare { spare, path } => crate::output::exchange(&spare, &path)
+                .or_else(|_| std::fs::rename(&spare, &path))
+                .map_err(|e| BuildError::io(&path, e)),
+            Staged::Beside { tmp, path } => {
+                std::fs::rename(&tmp, &path).map_err(|e| BuildError::io(&path, e))
+            }
+        }
+    }
+
+    /// Drops a version that will not be put in place. A spare may keep its bytes: the
+    /// next update overwrites them before use.
+    fn abandon(&self) {
+        if let Staged::Beside { tmp, .. } = self {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Writes `bytes` as the next version of the file at `path`.
+///
+/// A page that already exists gets its new version written over `spare`, its version
+/// before last, kept outside the output folder; the two are then exchanged. Replacing a
+/// file with a newly created one costs a fresh file and frees the old one on every update,
+/// which on some disks (ext4 mounted with `discard`, as on our test machines) is ten
+/// times the cost of writing the bytes: 400 ms instead of 35 ms for the 850 pages one new
+/// post shifts among 10,000.
+fn stage(path: &Path, spare: &Path, bytes: &[u8]) -> Result<Staged, BuildError> {
+    if path.is_file() {
+        if let Some(dir) = spare.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| BuildError::io(dir, e))?;
+        }
+        overwrite(spare, bytes).map_err(|e| BuildError::io(spare, e))?;
+        return Ok(Staged::Spare { spare: spare.to_path_buf(), path: path.to_path_buf() });
+    }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&dir).map_err(|e| BuildError::io(&dir, e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| BuildError::io(&tmp, e))?;
-    Ok(tmp)
+    Ok(Staged::Beside { tmp, path: path.to_path_buf() })
 }
 
-/// The `.md` files in `dir` with their size and mtime; a missing folder is empty.
-fn posts_seen(dir: &Path) -> Result<PostsSeen, BuildError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PostsSeen::new()),
-        Err(e) => return Err(BuildError::io(dir, e)),
-    };
-    let mut seen = PostsSeen::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| BuildError::io(dir, e))?;
-        let name = entry.file_name();
-        if Path::new(&name).extension().is_none_or(|x| x != "md") {
-            continue;
-        }
-        // A file removed between listing and looking at it is simply not there.
-        let Ok(meta) = entry.metadata() else { continue };
-        seen.insert(name, (meta.len(), meta.modified().ok()));
-    }
-    Ok(seen)
+/// Replaces the bytes of the file at `path` (created if missing) in place, reusing its
+/// storage rather than allocating a new file.
+fn overwrite(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    file.write_all(bytes)?;
+    file.set_len(bytes.len() as u64)
 }

@@ -41,12 +41,19 @@ impl Staging {
     }
 
     /// Replaces the target folder with the staged site. The old site stays in place
-    /// until the new one is complete; between the two renames the path briefly does
-    /// not exist, which a static server answers with a 404 for a few microseconds.
+    /// until the new one is complete. Where the system can exchange two paths in one step
+    /// (Linux), readers see the old site or the new one and nothing in between; elsewhere
+    /// the path is missing between two renames, which a static server answers with a 404
+    /// for a few microseconds.
     pub fn swap_into(mut self) -> Result<(), BuildError> {
         let old = sibling(&self.target, "old");
         if old.exists() {
             std::fs::remove_dir_all(&old).map_err(|e| BuildError::io(&old, e))?;
+        }
+        if self.target.exists() && exchange(&self.dir, &self.target).is_ok() {
+            self.done = true;
+            // The staging path now holds the old site.
+            return std::fs::remove_dir_all(&self.dir).map_err(|e| BuildError::io(&self.dir, e));
         }
         let had_target = self.target.exists();
         if had_target {
@@ -79,7 +86,21 @@ fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
 }
 
 /// `.<name>.<what>` beside `target`: hidden, on the same file system, so rename works.
-fn sibling(target: &Path, what: &str) -> PathBuf {
+pub(crate) fn sibling(target: &Path, what: &str) -> PathBuf {
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     target.with_file_name(format!(".{name}.{what}"))
+}
+
+/// Swaps the files or folders at `a` and `b` in one step, so a reader of either path sees
+/// one of the two and never a missing or half-written path. Fails where the system or
+/// file system cannot (then the caller falls back to a rename).
+#[cfg(target_os = "linux")]
+pub(crate) fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }

@@ -8,21 +8,32 @@ use crate::config::Site;
 /// Most URLs in one sitemap file.
 pub const MAX_URLS: usize = 50_000;
 
-/// One sitemap entry: a site path and its last change in W3C date-time format.
-pub struct Entry {
-    pub path: String,
-    pub lastmod: Option<String>,
+/// One sitemap entry, `<url>…</url>` and a newline, for site path `path` with its last
+/// change `lastmod` in W3C date-time format. Entries are made once per post and kept, so
+/// an update that adds one post does not format the other 10,000 again.
+pub fn entry(site: &Site, path: &str, lastmod: Option<&str>) -> String {
+    let mut xml = String::with_capacity(120);
+    xml.push_str("<url><loc>");
+    xml.push_str(&escape(site.absolute(path)));
+    xml.push_str("</loc>");
+    if let Some(lastmod) = lastmod {
+        xml.push_str("<lastmod>");
+        xml.push_str(&escape(lastmod));
+        xml.push_str("</lastmod>");
+    }
+    xml.push_str("</url>\n");
+    xml
 }
 
-/// The sitemap files to write, as (site path, XML) pairs.
-pub fn render(site: &Site, entries: &[Entry]) -> Vec<(String, String)> {
+/// The sitemap files to write, as (site path, XML) pairs, from entries made by [`entry`].
+pub fn render(site: &Site, entries: &[&str]) -> Vec<(String, String)> {
     if entries.len() <= MAX_URLS {
-        return vec![("/sitemap.xml".into(), urlset(site, entries))];
+        return vec![("/sitemap.xml".into(), urlset(entries))];
     }
     let parts: Vec<(String, String)> = entries
         .chunks(MAX_URLS)
         .enumerate()
-        .map(|(i, chunk)| (format!("/sitemap-{}.xml", i + 1), urlset(site, chunk)))
+        .map(|(i, chunk)| (format!("/sitemap-{}.xml", i + 1), urlset(chunk)))
         .collect();
     let mut index = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -37,24 +48,17 @@ pub fn render(site: &Site, entries: &[Entry]) -> Vec<(String, String)> {
     files
 }
 
-fn urlset(site: &Site, entries: &[Entry]) -> String {
-    let mut xml = String::with_capacity(entries.len() * 100 + 200);
-    xml.push_str(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
+fn urlset(entries: &[&str]) -> String {
+    const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n";
+    const TAIL: &str = "</urlset>\n";
+    let len = HEAD.len() + TAIL.len() + entries.iter().map(|e| e.len()).sum::<usize>();
+    let mut xml = String::with_capacity(len);
+    xml.push_str(HEAD);
     for entry in entries {
-        xml.push_str("<url><loc>");
-        xml.push_str(&escape(site.absolute(&entry.path)));
-        xml.push_str("</loc>");
-        if let Some(lastmod) = &entry.lastmod {
-            xml.push_str("<lastmod>");
-            xml.push_str(&escape(lastmod));
-            xml.push_str("</lastmod>");
-        }
-        xml.push_str("</url>\n");
+        xml.push_str(entry);
     }
-    xml.push_str("</urlset>\n");
+    xml.push_str(TAIL);
     xml
 }
 

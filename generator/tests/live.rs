@@ -242,3 +242,31 @@ fn parsing_a_post_from_memory_gives_what_loading_its_file_gives() {
     let errors = bad.unwrap_err();
     assert!(errors.iter().any(|e| e.reason.contains("unknown category")), "{errors:?}");
 }
+
+// Guards the reuse of each page's previous version (the `.public.spare` folder beside the
+// output): a page shrinking, growing and shrinking again over several updates must be
+// byte for byte what a full build writes, with no spare bytes left over at the end of a
+// page, nothing extra inside the output, and no spare kept for a page that is gone.
+#[test]
+fn repeated_updates_through_spare_files_equal_a_full_build_each_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = sample(tmp.path());
+    let out = tmp.path().join("public");
+    let (mut live, _) = LiveSite::open(options(&content, &out)).unwrap();
+    let path = content.join("posts/01NEW0000000000000000000X1.md");
+    let long = NEW_POST.replace("Nieuwe hulpvraag:", &"Heel lange titel ".repeat(4));
+
+    for (step, text) in [NEW_POST.to_string(), long, NEW_POST.to_string()].iter().enumerate() {
+        std::fs::write(&path, text).unwrap();
+        let report = live.upsert_post(&path).unwrap();
+        assert!(!report.reloaded, "step {step}: {report:?}");
+        assert_same_as_full_build(&content, &out, tmp.path());
+    }
+    let spares = tmp.path().join(".public.spare");
+    assert!(spares.join("index.html").is_file(), "the home page's old version is kept");
+
+    std::fs::remove_file(&path).unwrap();
+    live.remove_post("01NEW0000000000000000000X1").unwrap();
+    assert_same_as_full_build(&content, &out, tmp.path());
+    assert!(!spares.join("bericht/nieuwe-hulpvraag-in-huizen/index.html").exists());
+}
