@@ -77,6 +77,9 @@ def environment(port):
         AWS_SECRET_ACCESS_KEY="benchmark-only",
         AWS_SESSION_TOKEN="benchmark-only",
         BUURTBORD_TABLE="buurtbord-bench",
+        # The publisher opens on the first approval, so these are never reached at init.
+        BUURTBORD_CONTENT_BUCKET="buurtbord-bench-content",
+        BUURTBORD_SITE_BUCKET="buurtbord-bench-site",
         BUURTBORD_SITE_YAML=os.path.join(ROOT, "content", "site.yaml"),
         BUURTBORD_CONTENT_DIR=os.path.join(ROOT, "content"),
         BUURTBORD_THEME_DIR=os.path.join(ROOT, "themes", "default"),

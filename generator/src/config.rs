@@ -32,6 +32,11 @@ pub struct SiteConfig {
     #[serde(default = "default_page_size")]
     pub page_size: usize,
     pub expiry: Expiry,
+    /// Days the personal data of an ended post (rejected, withdrawn, helped, removed,
+    /// expired) is kept before the daily run deletes it; only anonymous counts stay.
+    /// Default 30.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
     /// Where the form posts: an absolute URL, or a path under the base URL.
     pub submission_endpoint: String,
     /// Settings of the moderation pages; optional.
@@ -51,6 +56,12 @@ pub struct ModerationConfig {
     /// URL's host (`noreply@localhost` when that host is an IP address).
     #[serde(default)]
     pub mail_from: Option<String>,
+    /// The volunteer centre's own address (`hulp@vrijwilligerscentrum.nl`). A response to a
+    /// post whose poster cannot be mailed (a post without a queue record, or one entered at
+    /// the desk without an e-mail address) goes here, so the centre can pass it on. Default:
+    /// the moderators who receive the notice of new posts, else every moderator.
+    #[serde(default)]
+    pub contact: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -78,10 +89,22 @@ pub struct Expiry {
     pub default_days: u32,
     /// The longest a poster may choose.
     pub max_days: u32,
+    /// Days before its expiry a poster is mailed once, with the link to extend; 0 sends
+    /// no reminder. Default 3.
+    #[serde(default = "default_reminder_days")]
+    pub reminder_days: u32,
 }
 
 fn default_page_size() -> usize {
     20
+}
+
+fn default_retention_days() -> u32 {
+    30
+}
+
+fn default_reminder_days() -> u32 {
+    3
 }
 
 /// A validated configuration with the lookups the rest of the generator needs.
@@ -141,6 +164,19 @@ impl Site {
         }
         if config.expiry.default_days == 0 || config.expiry.default_days > config.expiry.max_days {
             err("expiry", "expiry.default_days must be between 1 and expiry.max_days".into());
+        }
+        if config.expiry.reminder_days > config.expiry.max_days {
+            err("expiry", "expiry.reminder_days must be between 0 and expiry.max_days".into());
+        }
+        if !(1..=3650).contains(&config.retention_days) {
+            let reason = format!("retention_days must be 1 to 3650, not {}", config.retention_days);
+            err("retention_days", reason);
+        }
+
+        if let Some(contact) = &config.moderation.contact
+            && !is_plain_address(contact)
+        {
+            err("moderation", format!("moderation.contact `{contact}` is not an e-mail address"));
         }
 
         let mut municipality_by_key = HashMap::new();
@@ -210,6 +246,23 @@ impl Site {
     }
 }
 
+/// One `@` between a local part and a dotted domain, no spaces or angle brackets: a bare
+/// address, since the function adds no display name to it.
+fn is_plain_address(address: &str) -> bool {
+    let bad = |c: char| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';');
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !address.chars().any(bad)
+        }
+        None => false,
+    }
+}
+
 /// Lowercased NFC, so `Åsby` typed on a Mac matches `åsby` in site.yaml.
 fn fold(s: &str) -> String {
     s.trim().nfc().collect::<String>().to_lowercase()
@@ -254,5 +307,33 @@ mod tests {
             "moderation:\n  mail_from: \"Buurtbord <hulp@example.nl>\"",
         );
         assert_eq!(set.mail_from(), "Buurtbord <hulp@example.nl>");
+    }
+
+    // Guards moderation.contact: responses nobody else can receive go there, so a typo must
+    // stop the build rather than lose them.
+    #[test]
+    fn moderation_contact_must_be_a_bare_address() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../content/site.yaml"));
+        let text = std::fs::read_to_string(path).unwrap();
+        // Without the sample's own contact line, so the one added is the only one.
+        let text: String = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("contact:"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let with = |contact: &str| {
+            let text =
+                text.replacen("moderation:", &format!("moderation:\n  contact: {contact:?}"), 1);
+            Site::parse(path, &text, None)
+        };
+        let ok = with("hulp@vrijwilligerscentrum.example.nl").expect("a bare address");
+        assert_eq!(
+            ok.config.moderation.contact.as_deref(),
+            Some("hulp@vrijwilligerscentrum.example.nl")
+        );
+        for bad in ["hulp", "hulp@localhost", "Hulp <hulp@example.nl>", "a@b@example.nl"] {
+            let errors = with(bad).expect_err(bad);
+            assert!(errors[0].reason.contains("moderation.contact"), "{bad}: {:?}", errors[0]);
+        }
     }
 }

@@ -50,12 +50,15 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// Renders resident Markdown to sanitised HTML. Headings shift one level down, because
-/// the page's own title is the only `<h1>`.
+/// Renders resident Markdown to sanitised HTML. Headings shift so the text's top level is
+/// `<h2>`, because the page's own title is the only `<h1>` and HTML may not skip a level
+/// (a page written with `##` sections gets `<h2>`, not `<h3>`).
 pub fn render(markdown: &str) -> String {
     let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
+    let events: Vec<Event> = Parser::new_ext(markdown, options).collect();
+    let top = top_heading_level(&events);
     let mut link_depth_dropped: Vec<bool> = Vec::new();
-    let events = Parser::new_ext(markdown, options).filter_map(|event| match event {
+    let events = events.into_iter().filter_map(|event| match event {
         Event::Html(html) | Event::InlineHtml(html) => Some(Event::Text(html)),
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
             let safe = is_allowed_url(&dest_url);
@@ -70,9 +73,9 @@ pub fn render(markdown: &str) -> String {
         // description as text instead.
         Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
         Event::Start(Tag::Heading { level, id, classes, attrs }) => {
-            Some(Event::Start(Tag::Heading { level: demote(level), id, classes, attrs }))
+            Some(Event::Start(Tag::Heading { level: demote(level, top), id, classes, attrs }))
         }
-        Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(demote(level)))),
+        Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(demote(level, top)))),
         other => Some(other),
     });
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
@@ -104,14 +107,19 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
     format!("{cut} …")
 }
 
-fn demote(level: HeadingLevel) -> HeadingLevel {
-    match level {
-        HeadingLevel::H1 => HeadingLevel::H2,
-        HeadingLevel::H2 => HeadingLevel::H3,
-        HeadingLevel::H3 => HeadingLevel::H4,
-        HeadingLevel::H4 => HeadingLevel::H5,
-        _ => HeadingLevel::H6,
-    }
+/// The highest heading level the text uses, as a number (1 when it has no heading).
+fn top_heading_level(events: &[Event]) -> usize {
+    let levels = events.iter().filter_map(|event| match event {
+        Event::Start(Tag::Heading { level, .. }) => Some(*level as usize),
+        _ => None,
+    });
+    levels.min().unwrap_or(1)
+}
+
+/// `level` moved so that `top` becomes `<h2>`, and never past `<h6>`.
+fn demote(level: HeadingLevel, top: usize) -> HeadingLevel {
+    let shifted = (level as usize + 2).saturating_sub(top).clamp(2, 6);
+    HeadingLevel::try_from(shifted).unwrap_or(HeadingLevel::H6)
 }
 
 /// True if the link target's scheme is allowed, judged the way a browser reads it:
@@ -163,6 +171,13 @@ mod tests {
     #[test]
     fn headings_start_at_h2() {
         assert!(render("# Titel").starts_with("<h2>"));
+    }
+
+    #[test]
+    fn sections_written_with_two_hashes_become_h2_and_keep_their_order() {
+        let html = render("## Wie zijn wij?\n\nTekst.\n\n### Bestuur\n\n## Contact");
+        assert!(html.starts_with("<h2>Wie zijn wij?</h2>"), "{html}");
+        assert!(html.contains("<h3>Bestuur</h3>") && html.contains("<h2>Contact</h2>"), "{html}");
     }
 
     #[test]

@@ -52,6 +52,11 @@ impl Renderer {
         &self.content.site
     }
 
+    /// The theme's words, for the function's checks of a choice against its list.
+    pub fn words(&self) -> &crate::theme::Words {
+        &self.theme.words
+    }
+
     /// The form page with `form`'s values, errors and hidden fields.
     pub fn form(&self, form: &FormView) -> Result<String, BuildError> {
         let mut context = self.base.clone();

@@ -25,6 +25,18 @@ pub struct Words {
     /// Any further strings templates want, available as `t.extra.<key>`.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
+    /// The reasons a reader can choose when reporting a post, in the order shown; the
+    /// function accepts only these keys and shows moderators the labels. Default: none.
+    #[serde(default)]
+    pub report_reasons: Vec<Choice>,
+}
+
+/// One choice of a list: the value a form sends and the words a reader sees.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub key: String,
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

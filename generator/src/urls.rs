@@ -41,6 +41,16 @@ pub fn post(slug: &str) -> String {
     format!("/bericht/{slug}/")
 }
 
+/// The function's response form for post `id`; relative to the function, not the site.
+pub fn respond(id: &str) -> String {
+    format!("/reageren/{id}")
+}
+
+/// The function's report form for post `id`; relative to the function, not the site.
+pub fn report(id: &str) -> String {
+    format!("/melden/{id}")
+}
+
 pub fn page(slug: &str) -> String {
     format!("/{slug}/")
 }

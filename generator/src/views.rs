@@ -98,6 +98,10 @@ pub struct PostView {
     pub excerpt: String,
     /// Sanitised HTML of the body.
     pub body_html: String,
+    /// Where the post's response form posts: the function, beside the submission endpoint.
+    pub respond_url: String,
+    /// Where the post's report form posts.
+    pub report_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,6 +148,15 @@ fn submission_endpoint(site: &Site) -> String {
     } else {
         site.link(endpoint)
     }
+}
+
+/// A route of the function, which answers beside the submission endpoint: its address
+/// with the endpoint's last segment replaced by `path`, so an absolute endpoint on another
+/// host (or under an API Gateway stage) gives addresses on that host and stage too.
+fn function_link(site: &Site, path: &str) -> String {
+    let endpoint = submission_endpoint(site);
+    let root = endpoint.rsplit_once('/').map_or("", |(root, _)| root);
+    format!("{root}/{}", path.trim_start_matches('/'))
 }
 
 fn municipality(site: &Site, i: usize) -> MunicipalityView {
@@ -209,6 +222,8 @@ pub fn post_view(site: &Site, theme: &Theme, post: &Post) -> PostView {
         organisation: post.organisation.clone(),
         excerpt: markdown::excerpt(&post.body, 160),
         body_html: markdown::render(&post.body),
+        respond_url: function_link(site, &urls::respond(&post.id)),
+        report_url: function_link(site, &urls::report(&post.id)),
     }
 }
 

@@ -2,11 +2,14 @@
 
 mod build;
 mod check;
+mod daily;
 mod moderation;
 mod moderator;
+mod privacy;
 mod publish;
 mod queue;
 mod serve;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +39,14 @@ enum Command {
     Queue(queue::QueueArgs),
     /// Publish approved posts that an interrupted approval left off the site.
     Publish(publish::PublishArgs),
+    /// The daily run: expired posts off the site, reminders before expiry, and the purge
+    /// of personal data after the retention period (serve does it after every midnight).
+    Daily(daily::DailyArgs),
+    /// Export or erase everything on file for one e-mail address.
+    Privacy(privacy::PrivacyArgs),
+    /// Figures for the municipality: requests, offers, responses and posts marked helped,
+    /// by month, municipality and category (no personal data).
+    Stats(stats::StatsArgs),
 }
 
 /// Where content, theme and output live.
@@ -57,6 +68,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Moderator(args) => moderator::run(args),
         Command::Queue(args) => queue::run(args),
         Command::Publish(args) => publish::run(args),
+        Command::Daily(args) => daily::run(args),
+        Command::Privacy(args) => privacy::run(args),
+        Command::Stats(args) => stats::run(args),
     }
 }
 

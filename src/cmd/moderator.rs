@@ -1,5 +1,6 @@
 //! `buurtbord moderator add|remove|list`: the accounts that may log in at `/beheer`, kept in
-//! the same SQLite file as the queue (`<data>/queue.sqlite3`).
+//! the same SQLite file as the queue (`<data>/queue.sqlite3`), or with `--table` in the
+//! DynamoDB table of a cloud deployment.
 //!
 //! Exit codes: 0 done, 1 a problem the operator can fix (the message says which), 2 a usage
 //! error (clap). A password is never echoed, never logged and never stored unhashed.
@@ -13,7 +14,9 @@ use chrono::Utc;
 use clap::{Args, Subcommand};
 use submit_fn::auth::{MIN_PASSWORD_CHARS, hash_password, is_long_enough};
 use submit_fn::store::moderators::{is_valid_email, normalize_email};
-use submit_fn::store::{LockState, Moderator, ModeratorError, ModeratorStore, SqliteQueue};
+use submit_fn::store::{
+    DynamoQueue, LockState, Moderator, ModeratorError, ModeratorStore, SqliteQueue,
+};
 
 #[derive(Debug, Args)]
 pub struct ModeratorArgs {
@@ -22,6 +25,16 @@ pub struct ModeratorArgs {
     /// Folder with the queue database (queue.sqlite3).
     #[arg(long, value_name = "DIR", default_value = "data", global = true)]
     data: PathBuf,
+    /// The DynamoDB table of a cloud deployment (the stack's TableName output) instead of
+    /// the local database; region and credentials come from the usual AWS environment.
+    #[arg(long, value_name = "NAME", global = true)]
+    table: Option<String>,
+}
+
+/// Where the accounts are kept.
+struct Accounts {
+    data: PathBuf,
+    table: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,16 +72,15 @@ struct Refusal(String);
 
 pub fn run(args: ModeratorArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let at = Accounts { data: args.data, table: args.table };
     let outcome = runtime.block_on(async {
         match args.action {
             Action::Add { email, password_stdin, notify } => {
-                add(&args.data, &email, password_stdin, notify).await
+                add(&at, &email, password_stdin, notify).await
             }
-            Action::Notify { email, setting } => {
-                set_notify(&args.data, &email, setting == "on").await
-            }
-            Action::Remove { email } => remove(&args.data, &email).await,
-            Action::List => list(&args.data).await,
+            Action::Notify { email, setting } => set_notify(&at, &email, setting == "on").await,
+            Action::Remove { email } => remove(&at, &email).await,
+            Action::List => list(&at).await,
         }
     })?;
     match outcome {
@@ -81,7 +93,7 @@ pub fn run(args: ModeratorArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn add(
-    data: &Path,
+    at: &Accounts,
     email: &str,
     password_stdin: bool,
     notify: bool,
@@ -90,8 +102,7 @@ async fn add(
     if !is_valid_email(&email) {
         return Ok(Err(Refusal(format!("{email:?} is not a valid e-mail address"))));
     }
-    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-    let store = open(data)?;
+    let store = open(at).await?;
     // Checked before asking for the password, so nobody types one for nothing; `add`
     // below is still the conditional write that decides.
     if store.moderator(&email).await?.is_some() {
@@ -119,9 +130,9 @@ async fn add(
     }
 }
 
-async fn remove(data: &Path, email: &str) -> anyhow::Result<Result<(), Refusal>> {
+async fn remove(at: &Accounts, email: &str) -> anyhow::Result<Result<(), Refusal>> {
     let email = normalize_email(email);
-    let Some(store) = open_existing(data)? else { return Ok(Err(no_database(data))) };
+    let Some(store) = open_existing(at).await? else { return Ok(Err(no_database(&at.data))) };
     match store.remove_moderator(&email).await {
         Ok(()) => {
             println!("removed moderator {email}");
@@ -134,9 +145,13 @@ async fn remove(data: &Path, email: &str) -> anyhow::Result<Result<(), Refusal>>
     }
 }
 
-async fn set_notify(data: &Path, email: &str, notify: bool) -> anyhow::Result<Result<(), Refusal>> {
+async fn set_notify(
+    at: &Accounts,
+    email: &str,
+    notify: bool,
+) -> anyhow::Result<Result<(), Refusal>> {
     let email = normalize_email(email);
-    let Some(store) = open_existing(data)? else { return Ok(Err(no_database(data))) };
+    let Some(store) = open_existing(at).await? else { return Ok(Err(no_database(&at.data))) };
     match store.set_notify(&email, notify).await {
         Ok(()) => {
             let state = if notify { "on" } else { "off" };
@@ -150,8 +165,8 @@ async fn set_notify(data: &Path, email: &str, notify: bool) -> anyhow::Result<Re
     }
 }
 
-async fn list(data: &Path) -> anyhow::Result<Result<(), Refusal>> {
-    let Some(store) = open_existing(data)? else { return Ok(Err(no_database(data))) };
+async fn list(at: &Accounts) -> anyhow::Result<Result<(), Refusal>> {
+    let Some(store) = open_existing(at).await? else { return Ok(Err(no_database(&at.data))) };
     let now = Utc::now();
     let moderators = store.moderators().await?;
     if moderators.is_empty() {
@@ -194,17 +209,26 @@ fn read_password(email: &str, from_stdin: bool) -> anyhow::Result<Result<String,
     Ok(Ok(password))
 }
 
-fn open(data: &Path) -> anyhow::Result<SqliteQueue> {
+/// The table when one is named (`BUURTBORD_DYNAMODB_ENDPOINT` points at a local server
+/// instead of AWS), else the local database, created when missing.
+async fn open(at: &Accounts) -> anyhow::Result<Box<dyn ModeratorStore>> {
+    if let Some(table) = &at.table {
+        let endpoint = std::env::var("BUURTBORD_DYNAMODB_ENDPOINT").ok();
+        return Ok(Box::new(DynamoQueue::from_env(table.clone(), endpoint.as_deref()).await));
+    }
+    let data = &at.data;
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     let path = data.join(submit_fn::local::QUEUE_FILE);
-    SqliteQueue::open(&path).with_context(|| format!("opening {}", path.display()))
+    let store = SqliteQueue::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(Box::new(store))
 }
 
-/// The store when its file exists; `None` rather than creating one for a mistyped `--data`.
-fn open_existing(data: &Path) -> anyhow::Result<Option<SqliteQueue>> {
-    if !data.join(submit_fn::local::QUEUE_FILE).is_file() {
+/// The store when it exists; `None` rather than creating a file for a mistyped `--data`.
+async fn open_existing(at: &Accounts) -> anyhow::Result<Option<Box<dyn ModeratorStore>>> {
+    if at.table.is_none() && !at.data.join(submit_fn::local::QUEUE_FILE).is_file() {
         return Ok(None);
     }
-    open(data).map(Some)
+    open(at).await.map(Some)
 }
 
 fn already_exists(email: &str) -> Refusal {

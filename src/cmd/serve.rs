@@ -1,8 +1,8 @@
 //! `buurtbord serve`: builds the site and serves it on 127.0.0.1 with the submission form,
 //! the moderation pages at /beheer and the posters' management pages at /beheer-bericht.
 //! Approvals and posters' actions publish at once through the incremental rebuild; a full
-//! rebuild runs shortly after every local midnight so expired posts leave the site without
-//! an operator. At start, approved posts that an interrupted approval
+//! rebuild and the daily run (expiry, reminders, retention) run shortly after every local
+//! midnight, so expired posts and old personal data go without an operator. At start, approved posts that an interrupted approval
 //! left unpublished are published (reconcile).
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::handler::HandlerWithoutStateExt as _;
 use axum::http::StatusCode;
-use axum::response::Redirect;
+use axum::response::{Html, IntoResponse as _, Redirect, Response};
 use axum::routing::get;
 use chrono::{Days, NaiveTime};
 use clap::Args;
@@ -24,7 +25,7 @@ use submit_fn::manage::Manage;
 use submit_fn::notify::Notifier;
 use submit_fn::publish::{LocalPublisher, PublishError};
 use submit_fn::render::Pages;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
 /// The longest one request may take, from its first byte to the answer.
@@ -72,7 +73,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Err(PublishError::Build(e)) => return super::report(e),
         Err(e) => return Err(e.into()),
     };
-    tokio::spawn(rebuild_after_midnight(Arc::clone(&publisher), site.tz));
 
     let moderators = submit_fn::local::moderator_store(&local.data)?;
     let mailer = mailer(local, &site)?;
@@ -84,6 +84,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let app = open_app_with(local, Some(notifier), Some(&base_url))?;
     let moderation = Arc::new(moderation(local, &app, Arc::clone(&publisher), &base_url, mailer)?);
+    tokio::spawn(daily_after_midnight(Arc::clone(&moderation), Arc::clone(&publisher), site.tz));
     let done = moderation.reconcile(chrono::Utc::now()).await?;
     if !done.published.is_empty() {
         tracing::warn!(posts = done.published.len(), "approved posts published by reconcile");
@@ -98,9 +99,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let manage = Arc::new(Manage { moderation: Arc::clone(&moderation), pages });
     let beheer = BeheerState::new(Beheer::new(moderation, Arc::new(auth), preview)?);
 
-    let router = submit_fn::router(app)
-        .merge(submit_fn::beheer::router(beheer))
-        .merge(submit_fn::manage::router(manage))
+    let router = submit_fn::app::full_router(app, beheer, manage)
         .merge(static_site(&local.out, &site.base_path))
         // A client that stops sending halfway through a request would otherwise hold its
         // connection and memory for good; a form or an approval needs far less than this.
@@ -129,7 +128,8 @@ async fn open_publisher(
 
 /// The static files under the base path, with the theme's 404 page for unknown paths.
 fn static_site(out: &std::path::Path, base_path: &str) -> Router {
-    let files = ServeDir::new(out).not_found_service(ServeFile::new(out.join("404.html")));
+    let page = out.join("404.html");
+    let files = ServeDir::new(out).not_found_service((move || not_found(page)).into_service());
     if base_path == "/" {
         return Router::new().fallback_service(files);
     }
@@ -140,8 +140,23 @@ fn static_site(out: &std::path::Path, base_path: &str) -> Router {
         .nest_service(&prefix, files)
 }
 
-/// Expiry takes effect at a build, so one runs five minutes after each local midnight.
-async fn rebuild_after_midnight(publisher: Arc<LocalPublisher>, tz: chrono_tz::Tz) {
+/// The theme's 404 page, whole, whatever the request's conditional headers say: a browser
+/// that cached a post page asks `If-Modified-Since`, and a `304` from the 404 file would
+/// reach it as an empty 404, which browsers show as their own error page.
+async fn not_found(page: std::path::PathBuf) -> Response {
+    match tokio::fs::read_to_string(&page).await {
+        Ok(html) => (StatusCode::NOT_FOUND, Html(html)).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Expiry takes effect at a build, so five minutes after each local midnight the daily run
+/// ([`submit_fn::daily::run`]: expiry, reminders, retention) and a full rebuild run.
+async fn daily_after_midnight(
+    moderation: Arc<submit_fn::moderate::Moderation>,
+    publisher: Arc<LocalPublisher>,
+    tz: chrono_tz::Tz,
+) {
     loop {
         let now = chrono::Utc::now().with_timezone(&tz);
         let next = now
@@ -153,6 +168,9 @@ async fn rebuild_after_midnight(publisher: Arc<LocalPublisher>, tz: chrono_tz::T
         let wait =
             (next.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(60))).await;
+        if let Err(e) = submit_fn::daily::run(&moderation, chrono::Utc::now()).await {
+            tracing::error!(error = %e, "daily run failed; it runs again next night");
+        }
         match publisher.rebuild(chrono::Utc::now().fixed_offset()).await {
             Ok(report) => {
                 tracing::info!(posts = report.posts, files = report.files, "nightly rebuild done")

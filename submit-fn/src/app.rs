@@ -81,3 +81,14 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(REQUEST_MAX_BYTES))
         .with_state(state)
 }
+
+/// Every route of the function: the form, the moderation site and the posters' management
+/// pages. `buurtbord serve` adds the static site to it; the Lambda entry serves it as is,
+/// so both answer the same paths.
+pub fn full_router(
+    state: AppState,
+    beheer: crate::beheer::BeheerState,
+    manage: crate::manage::ManageState,
+) -> Router {
+    router(state).merge(crate::beheer::router(beheer)).merge(crate::manage::router(manage))
+}

@@ -29,6 +29,9 @@ pub enum AppError {
     /// A poster's action changed the queue but could not update the site.
     #[error("poster action: {0}")]
     Action(crate::moderate::ModerateError),
+    /// The content store could not say whether a post is on the site.
+    #[error("content store: {0}")]
+    Publish(#[from] crate::publish::PublishError),
 }
 
 impl AppError {
@@ -41,7 +44,7 @@ impl AppError {
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, PageKind::TooLarge),
             AppError::NotFound => (StatusCode::NOT_FOUND, PageKind::NotFound),
             AppError::Action(_) => (StatusCode::INTERNAL_SERVER_ERROR, PageKind::ActionFailed),
-            AppError::Store(_) | AppError::Render(_) | AppError::Page(_) => {
+            AppError::Store(_) | AppError::Render(_) | AppError::Page(_) | AppError::Publish(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, PageKind::ServerError)
             }
         }

@@ -2,7 +2,8 @@
 //! ([`MailTemplates`], from `templates/mail/`), and the two ways out ([`Mailer`]): `.eml`
 //! files in an outbox folder for one machine, or SMTP. Amazon SES is reached through its
 //! SMTP interface with [`SmtpMailer`] (host `email-smtp.<region>.amazonaws.com`, STARTTLS on
-//! 587 or TLS on 465, the SES SMTP user name and password).
+//! 587 or TLS on 465, the SES SMTP user name and password), or, in Lambda, through its API
+//! with [`crate::mail_ses::SesMailer`].
 //!
 //! Invariants: every message is built by lettre (headers encoded, UTF-8 throughout, a
 //! Message-ID and Date on each), with a text and an HTML part of the same content. No
@@ -51,6 +52,9 @@ pub enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
     #[error("BUURTBORD_SMTP_{0} is not valid")]
     Config(&'static str),
+    /// SES refused or could not be reached: its error code, which names no address.
+    #[error("ses: {0}")]
+    Ses(String),
 }
 
 /// Sends mail.
@@ -235,6 +239,24 @@ impl Mailer for SmtpMailer {
     }
 }
 
+/// The public side of a post a response mail names: the poster's display name, the title
+/// and their private management link.
+pub struct PosterRef<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub manage_url: &'a str,
+}
+
+/// The post a response to pass on names: its title and public address, and, for a post in
+/// the queue, the moderation page where a moderator finds how to reach its poster. Nothing
+/// of the poster: the centre looks that up itself.
+pub struct PassOnRef<'a> {
+    pub title: &'a str,
+    pub post_url: &'a str,
+    /// `None` for a post only the content store holds, which has no poster on record.
+    pub beheer_url: Option<&'a str>,
+}
+
 /// The mail templates, compiled into the binary and once per process.
 pub struct MailTemplates {
     tera: Tera,
@@ -242,7 +264,7 @@ pub struct MailTemplates {
 }
 
 /// The templates of each mail: subject, text, HTML.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 28] = [
     ("mail/base.html", include_str!("../templates/mail/base.html")),
     ("mail/approved.subject.txt", include_str!("../templates/mail/approved.subject.txt")),
     ("mail/approved.txt", include_str!("../templates/mail/approved.txt")),
@@ -256,6 +278,27 @@ const TEMPLATES: [(&str, &str); 10] = [
     ),
     ("mail/new_submission.txt", include_str!("../templates/mail/new_submission.txt")),
     ("mail/new_submission.html", include_str!("../templates/mail/new_submission.html")),
+    ("mail/response.subject.txt", include_str!("../templates/mail/response.subject.txt")),
+    ("mail/response.txt", include_str!("../templates/mail/response.txt")),
+    ("mail/response.html", include_str!("../templates/mail/response.html")),
+    ("mail/passed_on.subject.txt", include_str!("../templates/mail/passed_on.subject.txt")),
+    ("mail/passed_on.txt", include_str!("../templates/mail/passed_on.txt")),
+    ("mail/passed_on.html", include_str!("../templates/mail/passed_on.html")),
+    ("mail/removed.subject.txt", include_str!("../templates/mail/removed.subject.txt")),
+    ("mail/removed.txt", include_str!("../templates/mail/removed.txt")),
+    ("mail/removed.html", include_str!("../templates/mail/removed.html")),
+    (
+        "mail/revision_rejected.subject.txt",
+        include_str!("../templates/mail/revision_rejected.subject.txt"),
+    ),
+    ("mail/revision_rejected.txt", include_str!("../templates/mail/revision_rejected.txt")),
+    ("mail/revision_rejected.html", include_str!("../templates/mail/revision_rejected.html")),
+    ("mail/links.subject.txt", include_str!("../templates/mail/links.subject.txt")),
+    ("mail/links.txt", include_str!("../templates/mail/links.txt")),
+    ("mail/links.html", include_str!("../templates/mail/links.html")),
+    ("mail/reminder.subject.txt", include_str!("../templates/mail/reminder.subject.txt")),
+    ("mail/reminder.txt", include_str!("../templates/mail/reminder.txt")),
+    ("mail/reminder.html", include_str!("../templates/mail/reminder.html")),
 ];
 
 impl MailTemplates {
@@ -314,6 +357,124 @@ impl MailTemplates {
         context.insert("beheer_url", beheer_url);
         context.insert("waiting", &waiting);
         self.render("new_submission", to, &context)
+    }
+
+    /// To the poster: `response` reached their post `title`. The responder's e-mail address,
+    /// when they gave one, is the Reply-To, so answering the mail answers them; the poster's
+    /// own address is only the recipient and is given to no template.
+    pub fn response_mail(
+        &self,
+        to: &str,
+        poster: &PosterRef<'_>,
+        response: &crate::store::Reply,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("name", poster.name);
+        context.insert("title", poster.title);
+        context.insert("manage_url", poster.manage_url);
+        context.insert("responder", &response.name);
+        context.insert("email", &response.email);
+        context.insert("phone", &response.phone);
+        context.insert("message", &response.message);
+        let mut mail = self.render("response", to, &context)?;
+        mail.reply_to = response.email.clone();
+        Ok(mail)
+    }
+
+    /// To the volunteer centre (or a moderator): `response` reached a post whose poster
+    /// cannot be mailed, so the centre passes it on. Reply-To is the responder, as in the
+    /// poster's mail.
+    pub fn passed_on_mail(
+        &self,
+        to: &str,
+        post: &PassOnRef<'_>,
+        response: &crate::store::Reply,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("title", post.title);
+        context.insert("post_url", post.post_url);
+        context.insert("beheer_url", &post.beheer_url);
+        context.insert("responder", &response.name);
+        context.insert("email", &response.email);
+        context.insert("phone", &response.phone);
+        context.insert("message", &response.message);
+        let mut mail = self.render("passed_on", to, &context)?;
+        mail.reply_to = response.email.clone();
+        Ok(mail)
+    }
+
+    /// To the poster: a moderator took `title` off the site because of `reason`;
+    /// `new_post_url` is the form for a new post.
+    pub fn removed_mail(
+        &self,
+        to: &str,
+        name: &str,
+        title: &str,
+        reason: &str,
+        new_post_url: &str,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("name", name);
+        context.insert("title", title);
+        context.insert("reason", reason);
+        context.insert("new_post_url", new_post_url);
+        self.render("removed", to, &context)
+    }
+
+    /// To the poster: their edit of the online post `title` was not taken over because of
+    /// `reason`; the post stays as it was. `manage_url` lets them try again.
+    pub fn revision_rejected_mail(
+        &self,
+        to: &str,
+        name: &str,
+        title: &str,
+        reason: &str,
+        manage_url: &str,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("name", name);
+        context.insert("title", title);
+        context.insert("reason", reason);
+        context.insert("manage_url", manage_url);
+        self.render("revision_rejected", to, &context)
+    }
+
+    /// To whoever asked at the lost-link page for `to`: a fresh management link for each
+    /// of the address's open posts, as (title, link) pairs.
+    pub fn links_mail(&self, to: &str, posts: &[(String, String)]) -> Result<Mail, MailError> {
+        #[derive(Serialize)]
+        struct PostLink<'a> {
+            title: &'a str,
+            manage_url: &'a str,
+        }
+        let posts: Vec<PostLink<'_>> =
+            posts.iter().map(|(title, manage_url)| PostLink { title, manage_url }).collect();
+        let mut context = self.context();
+        context.insert("posts", &posts);
+        self.render("links", to, &context)
+    }
+
+    /// To the poster, once: their online post `title` leaves the site after `until`;
+    /// `extend_url` is their private link, at its extend button.
+    pub fn reminder_mail(
+        &self,
+        to: &str,
+        name: &str,
+        title: &str,
+        until: chrono::NaiveDate,
+        extend_url: &str,
+    ) -> Result<Mail, MailError> {
+        use chrono::Datelike;
+        let mut context = self.context();
+        context.insert("name", name);
+        context.insert("title", title);
+        // The month is named by the template, which holds the Dutch words.
+        let until = serde_json::json!({
+            "day": until.day(), "month0": until.month0(), "year": until.year(),
+        });
+        context.insert("until", &until);
+        context.insert("extend_url", extend_url);
+        self.render("reminder", to, &context)
     }
 
     fn context(&self) -> Context {

@@ -25,8 +25,9 @@ use crate::error::AppError;
 use crate::moderate::{ModerateError, Moderation};
 use crate::poster::Outcome;
 use crate::render::Pages;
+use crate::revise::EditOutcome;
 use crate::spam::token_matches;
-use crate::store::{QueueItem, Status};
+use crate::store::{QueueItem, Reply, Status};
 
 /// The action paths under a post's management page.
 const WITHDRAW: &str = "weghalen";
@@ -50,9 +51,9 @@ pub type ManageState = Arc<Manage>;
 #[derive(Debug, Serialize)]
 pub struct ManageView {
     pub post: PostView,
-    /// waiting, online, expired, withdrawn, helped or rejected.
+    /// waiting, online, expired, withdrawn, helped, rejected or removed.
     pub status: &'static str,
-    /// A rejection's reason.
+    /// A rejection's or removal's reason.
     pub reason: Option<String>,
     /// The public address, while the post is online.
     pub public_url: Option<String>,
@@ -61,10 +62,43 @@ pub struct ManageView {
     pub withdraw_url: String,
     pub helped_url: String,
     pub extend_url: String,
+    /// Where the poster edits the post, while it is waiting or online.
+    pub edit_url: String,
+    /// True when an edit of the online post waits for a moderator.
+    pub revision_waiting: bool,
     /// The date "Langer laten staan" gives, when it would give a later one.
     pub extend_until: Option<DateView>,
     /// What the poster just did (see [`Outcome::key`]).
     pub outcome: Option<&'static str>,
+    /// What readers wrote to the poster through the post's page, oldest first.
+    pub responses: Vec<ResponseView>,
+}
+
+/// One response as the poster reads it on the management page.
+#[derive(Debug, Serialize)]
+pub struct ResponseView {
+    pub date: DateView,
+    /// The local time of day, `HH:MM`.
+    pub time: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The message, split at line breaks; shown as typed.
+    pub lines: Vec<String>,
+}
+
+impl ResponseView {
+    fn new(reply: &Reply, zone: chrono_tz::Tz) -> ResponseView {
+        let local = reply.at.with_timezone(&zone);
+        ResponseView {
+            date: DateView::new(local.date_naive()),
+            time: local.format("%H:%M").to_string(),
+            name: reply.name.clone(),
+            email: reply.email.clone(),
+            phone: reply.phone.clone(),
+            lines: reply.message.lines().map(str::to_owned).collect(),
+        }
+    }
 }
 
 /// The post's public fields, as the poster wrote them.
@@ -115,7 +149,14 @@ pub fn router(state: ManageState) -> Router {
         .route(&format!("{page}/{EXTEND}"), post(extend))
         .layer(DefaultBodyLimit::max(FORM_MAX_BYTES))
         .layer(middleware::map_response(private))
-        .with_state(state)
+        .with_state(Arc::clone(&state))
+        // The edit form and the lost-link page bring their own body limits (an edit is a
+        // whole post) and the same private headers.
+        .merge(crate::edit::router(Arc::clone(&state)))
+        .merge(crate::lost_link::router(Arc::clone(&state)))
+        // The forms on a post's page use the same queue, mailer and pages; wiring them here
+        // serves them wherever the management page is served.
+        .merge(crate::post_forms::router(state))
 }
 
 #[derive(Deserialize)]
@@ -140,7 +181,15 @@ async fn show(
     let result = async {
         let (item, token) = authorised(&state, &id, query.token).await?;
         let outcome = query.uitkomst.as_deref().and_then(known_outcome);
-        let view = view(&state.moderation, &origin, &item, token, outcome, Utc::now());
+        let mut view = view(&state.moderation, &origin, &item, token, outcome, Utc::now());
+        view.revision_waiting = state.moderation.queue.revision(&item.id).await?.is_some();
+        if view.public_url.is_some() {
+            // A revised title keeps the address the post was first published under.
+            view.public_url = Some(state.moderation.live_url(&item).await.map_err(action_error)?);
+        }
+        let zone = state.moderation.rules.time_zone;
+        let replies = state.moderation.queue.responses(&item.id).await?;
+        view.responses = replies.iter().map(|r| ResponseView::new(r, zone)).collect();
         Ok(Html(state.pages.manage(&view)?).into_response())
     };
     finish(&state, &origin, result.await)
@@ -211,18 +260,22 @@ async fn act(
     finish(state, origin, result.await)
 }
 
-/// The item and the token, if and only if the token is the one whose hash the item holds.
-async fn authorised(
+/// The item and the token, if and only if the token is the one whose hash the item holds,
+/// or the one most recently sent again from the lost-link page ([`crate::lost_link`]).
+pub(crate) async fn authorised(
     state: &Manage,
     id: &str,
     token: Option<String>,
 ) -> Result<(QueueItem, String), AppError> {
     let token = token.filter(|t| !t.is_empty()).ok_or(AppError::NotFound)?;
     let item = state.moderation.queue.get(id).await?.ok_or(AppError::NotFound)?;
-    if !token_matches(&token, &item.token_hash) {
-        return Err(AppError::NotFound);
+    if token_matches(&token, &item.token_hash) {
+        return Ok((item, token));
     }
-    Ok((item, token))
+    match state.moderation.queue.resent_token(&item.id).await? {
+        Some(resent) if token_matches(&token, &resent) => Ok((item, token)),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 fn view(
@@ -236,7 +289,7 @@ fn view(
     let expires = moderation.expires_at(item);
     let status = shown_status(item.status, expires, now);
     let until = moderation.longest_expiry(now);
-    let can_extend = item.status.is_open() && expires.is_none_or(|e| e.date_naive() < until);
+    let can_extend = item.status.is_extendable() && expires.is_none_or(|e| e.date_naive() < until);
     let page = format!("{}/{MANAGE_PATH}/{}", origin.prefix, item.id);
     ManageView {
         post: post_view(moderation, item, expires),
@@ -247,8 +300,11 @@ fn view(
         withdraw_url: format!("{page}/{WITHDRAW}"),
         helped_url: format!("{page}/{HELPED}"),
         extend_url: format!("{page}/{EXTEND}"),
+        edit_url: format!("{page}/{}", crate::edit::EDIT),
+        revision_waiting: false,
         extend_until: can_extend.then(|| DateView::new(until)),
         outcome,
+        responses: Vec::new(),
     }
 }
 
@@ -265,6 +321,8 @@ fn shown_status(
         Status::Rejected => "rejected",
         Status::Withdrawn => "withdrawn",
         Status::Helped => "helped",
+        Status::Removed => "removed",
+        Status::Expired => "expired",
     }
 }
 
@@ -297,12 +355,12 @@ fn post_view(
 
 /// Only the outcomes the page knows; anything else in the address is ignored.
 fn known_outcome(key: &str) -> Option<&'static str> {
-    Outcome::KEYS.into_iter().find(|known| *known == key)
+    Outcome::KEYS.into_iter().chain(EditOutcome::KEYS).find(|known| *known == key)
 }
 
 /// A failed action: an unknown post is the 404, a store failure the calm 500, and a site
 /// update that failed after the queue changed its own page, since doing it again repairs it.
-fn action_error(error: ModerateError) -> AppError {
+pub(crate) fn action_error(error: ModerateError) -> AppError {
     match error {
         ModerateError::NotFound(_) => AppError::NotFound,
         ModerateError::Store(error) => AppError::Store(error),
@@ -310,7 +368,11 @@ fn action_error(error: ModerateError) -> AppError {
     }
 }
 
-fn finish(state: &Manage, origin: &Origin, result: Result<Response, AppError>) -> Response {
+pub(crate) fn finish(
+    state: &Manage,
+    origin: &Origin,
+    result: Result<Response, AppError>,
+) -> Response {
     match result {
         Ok(response) => response,
         Err(error) => error.into_page(&state.pages, &format!("{}{SUBMIT_PATH}", origin.prefix)),
@@ -319,7 +381,7 @@ fn finish(state: &Manage, origin: &Origin, result: Result<Response, AppError>) -
 
 /// Keeps every answer of these routes, which carry the token in their address, out of
 /// caches and out of the Referer header of any link followed from them.
-async fn private(mut response: Response) -> Response {
+pub(crate) async fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

@@ -24,6 +24,8 @@ pub enum Rule {
     ConsentRequired,
     TooManyLinks,
     ContactInText,
+    /// A responder's way back is neither an e-mail address nor a phone number.
+    InvalidContact,
 }
 
 impl Rule {
@@ -43,6 +45,7 @@ impl Rule {
             Rule::ConsentRequired => "consent_required",
             Rule::TooManyLinks => "too_many_links",
             Rule::ContactInText => "contact_in_text",
+            Rule::InvalidContact => "invalid_contact",
         }
     }
 }
@@ -77,6 +80,8 @@ impl Note {
 struct Messages {
     fields: BTreeMap<String, String>,
     notes: BTreeMap<String, String>,
+    /// The column headings of the figures' CSV, in column order.
+    figure_columns: Vec<String>,
 }
 
 /// Why a request got a whole page instead of the form; the theme's `melding.html` holds
@@ -120,6 +125,11 @@ pub fn field_message(rule: Rule, max: Option<usize>) -> String {
     }
 }
 
+/// The column headings of the figures' CSV (`buurtbord stats --csv`, `/beheer/cijfers`).
+pub fn figure_columns() -> &'static [String] {
+    &MESSAGES.figure_columns
+}
+
 /// The sentence for a note above the form.
 pub fn note_message(note: Note) -> String {
     MESSAGES.notes.get(note.key()).cloned().unwrap_or_else(|| note.key().to_owned())
@@ -146,6 +156,7 @@ mod tests {
             Rule::ConsentRequired,
             Rule::TooManyLinks,
             Rule::ContactInText,
+            Rule::InvalidContact,
         ];
         for rule in rules {
             assert!(MESSAGES.fields.contains_key(rule.key()), "missing {}", rule.key());

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::mail::{MailTemplates, Mailer};
-use crate::publish::{PublishError, Publisher, post_file};
+use crate::publish::{PublishError, Publisher, post_file, revised_post_file};
 use crate::rules::SiteRules;
 use crate::spam::{Secrets, new_nonce, token_hash};
 use crate::store::{
@@ -74,6 +74,10 @@ pub enum ModerateError {
     /// The poster ended the post but it is still on the site; doing it again repairs it.
     #[error("post {id} is ended but still on the site: {source}")]
     Unpublish { id: String, source: PublishError },
+    /// The revision a moderator decided on no longer waits: another moderator decided it,
+    /// or the poster replaced it by a newer edit.
+    #[error("the revision of post {0} no longer waits")]
+    RevisionGone(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -139,6 +143,85 @@ impl Moderation {
             self.send(id, mail).await;
         }
         Ok(())
+    }
+
+    /// Takes a published post off the site for `reason`, which its poster receives by
+    /// mail, and closes the reports on it. The status changes first, by a conditional write,
+    /// then the site follows through the same unpublish path as a poster's withdrawal; when
+    /// the post was already taken offline, pressing again finishes a site update that failed.
+    /// A post without a queue record is taken off the site alone (see `take_down_content`).
+    pub async fn take_down(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ModerateError> {
+        let decision = Decision {
+            status: Status::Removed,
+            by: actor.to_owned(),
+            at: now,
+            reason: Some(reason.to_owned()),
+        };
+        let outcome = self.queue.remove(id, &decision).await?;
+        if outcome == Transition::NotFound {
+            return self.take_down_content(id, actor, reason, now).await;
+        }
+        if outcome == Transition::NotPending(Status::Removed) {
+            self.take_offline(id).await?;
+        }
+        self.settled(id, outcome).await?;
+        self.audit(actor, AuditAction::Removed, id, Some(reason.to_owned()), now).await?;
+        tracing::info!(id, "post taken offline by a moderator");
+        self.take_offline(id).await?;
+        self.queue.close_reports(id, now).await?;
+        let item = self.item(id).await?;
+        if let Some(to) = &item.submission.email {
+            let new_post_url = self.public_url(generator::urls::form(item.submission.kind.into()));
+            let (name, title) = (&item.submission.display_name, &item.submission.title);
+            let mail = self.mails.removed_mail(to, name, title, reason, &new_post_url);
+            self.send(id, mail).await;
+        }
+        Ok(())
+    }
+
+    /// Takes offline a post that only the content store holds (a sample post, one written by
+    /// hand or imported). There is no status to change and no poster to mail: removing the
+    /// content file is the decision, and the audit log keeps the reason. Once it is gone, a
+    /// second press finds nothing and is told so, and nothing is logged twice.
+    async fn take_down_content(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ModerateError> {
+        match self.publisher.unpublish(id).await {
+            Ok(_) => {}
+            Err(PublishError::NotPublished(_)) => return Err(ModerateError::NotFound(id.into())),
+            Err(source) => return Err(ModerateError::Unpublish { id: id.to_owned(), source }),
+        }
+        self.audit(actor, AuditAction::Removed, id, Some(reason.to_owned()), now).await?;
+        tracing::info!(id, "post without a queue record taken offline by a moderator");
+        self.queue.close_reports(id, now).await?;
+        Ok(())
+    }
+
+    /// Closes the open reports on post `id` and leaves the post as it is; returns how many
+    /// were closed. Only a dismissal that closed something is in the audit log.
+    pub async fn dismiss_reports(
+        &self,
+        id: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ModerateError> {
+        let closed = self.queue.close_reports(id, now).await?;
+        if closed > 0 {
+            let note = Some(closed.to_string());
+            self.audit(actor, AuditAction::ReportsDismissed, id, note, now).await?;
+            tracing::info!(id, reports = closed, "reports dismissed");
+        }
+        Ok(closed)
     }
 
     /// Queues and approves a post that a moderator typed in for a resident (phone, desk).
@@ -242,7 +325,7 @@ impl Moderation {
     }
 
     /// Refuses, before anything changes, a post the generator would not publish.
-    async fn check_publishable(
+    pub(crate) async fn check_publishable(
         &self,
         id: &str,
         submission: &Submission,
@@ -270,7 +353,9 @@ impl Moderation {
             .unwrap_or(now)
             .with_timezone(&self.rules.time_zone)
             .fixed_offset();
-        let text = post_file(&item.id, &item.submission, published_at);
+        // A revised post keeps its first slug and says when it changed, at every republication.
+        let revised = self.queue.revised(&item.id).await?;
+        let text = revised_post_file(&item.id, &item.submission, published_at, revised.as_ref());
         let published = self
             .publisher
             .publish(&item.id, &text)
@@ -322,7 +407,11 @@ impl Moderation {
 
     /// A mail that fails is logged and does not undo the decision: the post is placed,
     /// and the poster's management link still works.
-    async fn send(&self, id: &str, mail: Result<crate::mail::Mail, crate::mail::MailError>) {
+    pub(crate) async fn send(
+        &self,
+        id: &str,
+        mail: Result<crate::mail::Mail, crate::mail::MailError>,
+    ) {
         let result = match mail {
             Ok(mail) => self.mailer.send(&mail).await,
             Err(e) => Err(e),

@@ -1,4 +1,5 @@
-//! The mail to moderators who asked for one when a new post waits in the queue.
+//! The mail to moderators who asked for one when a new post waits in the queue, and who
+//! receives a response that no poster can ([`centre`]).
 //!
 //! Invariant: the message names nothing of the post or its poster (the template receives
 //! only the number waiting and the link to /beheer), and a failure to mail never undoes or
@@ -58,4 +59,19 @@ impl Notifier {
         tracing::info!(sent, waiting, "moderators told about a new post");
         Ok(sent)
     }
+}
+
+/// Who passes on a response that no poster can receive: `contact` (site.yaml's
+/// `moderation.contact`) when set, else the moderators who asked for the notice of new
+/// posts, else every moderator; a neighbour's response must reach someone who can act.
+pub async fn centre(
+    contact: Option<&str>,
+    moderators: &dyn ModeratorStore,
+) -> Result<Vec<String>, StoreError> {
+    if let Some(contact) = contact {
+        return Ok(vec![contact.to_owned()]);
+    }
+    let all = moderators.moderators().await?;
+    let wanting: Vec<String> = all.iter().filter(|m| m.notify).map(|m| m.email.clone()).collect();
+    Ok(if wanting.is_empty() { all.into_iter().map(|m| m.email).collect() } else { wanting })
 }

@@ -70,15 +70,21 @@ impl Moderation {
     pub async fn extend(&self, id: &str, now: DateTime<Utc>) -> Result<Outcome, ModerateError> {
         let until = self.longest_expiry(now);
         let item = self.item(id).await?;
-        if !item.status.is_open() {
+        if !item.status.is_extendable() {
             return Ok(Outcome::AlreadyEnded(item.status));
         }
-        if item.submission.expires.is_some_and(|date| date >= until) {
+        if item.status.is_open() && item.submission.expires.is_some_and(|date| date >= until) {
             // Perhaps pressed again after an extension whose site update failed.
             self.republish_if_approved(id, now).await?;
             return Ok(Outcome::AlreadyLongest);
         }
-        match self.queue.extend(id, until).await? {
+        // The daily run marked it expired: it comes back as approved, with its approval.
+        let written = if item.status == Status::Expired {
+            self.queue.revive(id, until).await?
+        } else {
+            self.queue.extend(id, until).await?
+        };
+        match written {
             Transition::Done => {}
             Transition::NotPending(status) => return Ok(Outcome::AlreadyEnded(status)),
             Transition::NotFound => return Err(ModerateError::NotFound(id.to_owned())),
@@ -99,14 +105,16 @@ impl Moderation {
 
     /// When the item's post leaves the site by its date, as the generator decides it: the
     /// end of its own `expires` day, else `expiry.default_days` after its approval. `None`
-    /// for a waiting post without a date of its own, and for an ended one.
+    /// for a waiting post without a date of its own, and for an ended one (an expired one
+    /// keeps the date it expired on).
     pub fn expires_at(&self, item: &QueueItem) -> Option<DateTime<FixedOffset>> {
         let tz = self.rules.time_zone;
-        if let Some(date) = item.submission.expires.filter(|_| item.status.is_open()) {
+        let online = matches!(item.status, Status::Approved | Status::Expired);
+        if let Some(date) = item.submission.expires.filter(|_| item.status.is_extendable()) {
             let end = NaiveTime::from_hms_opt(23, 59, 59).expect("valid time");
             return Some(generator::dates::in_zone(date.and_time(end), tz));
         }
-        let approved = item.decision.as_ref().filter(|_| item.status == Status::Approved)?;
+        let approved = item.decision.as_ref().filter(|_| online)?;
         let local = approved.at.with_timezone(&tz).naive_local();
         let days = chrono::Duration::days(self.rules.expiry_default_days.into());
         Some(generator::dates::in_zone(local + days, tz))

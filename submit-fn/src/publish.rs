@@ -94,6 +94,54 @@ pub trait Publisher: Send + Sync {
     /// True if and only if the content store holds post `id`, which the next build
     /// publishes (unless it expired).
     async fn is_published(&self, id: &str) -> Result<bool, PublishError>;
+
+    /// Post `id` as readers see it, if and only if the content store holds it as a valid
+    /// post that has not expired at `now`; `None` for anything else, an id that cannot be
+    /// a post's included. Read from the content store, not from the site in memory, so a
+    /// post another process added or removed is answered as it now stands. It is how the
+    /// forms on a post's page find a post that has no queue record.
+    async fn live_post(
+        &self,
+        id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Option<LivePost>, PublishError>;
+}
+
+/// A post on the site, as the forms on its page name it and link to it: public fields only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LivePost {
+    pub id: String,
+    pub title: String,
+    pub display_name: String,
+    /// The post's public address, absolute.
+    pub url: String,
+}
+
+/// `bytes`, the content file at `path`, as [`LivePost`] if it is post `id`, valid for
+/// `site` and not expired at `now`. A file the generator refuses is on no site it builds,
+/// so it is a content problem to log, and no post.
+pub(crate) fn live_post_in(
+    site: &generator::Site,
+    path: &Path,
+    id: &str,
+    bytes: &[u8],
+    now: DateTime<FixedOffset>,
+) -> Option<LivePost> {
+    let parsed = generator::front_matter::decode(path, bytes)
+        .map_err(|e| vec![e])
+        .and_then(|text| generator::post::parse(site, path, text));
+    let post = match parsed {
+        Ok(post) => post,
+        Err(errors) => {
+            tracing::warn!(post = id, problems = errors.len(), "content file is not a valid post");
+            return None;
+        }
+    };
+    if post.id != id || post.is_expired(now) {
+        return None;
+    }
+    let url = site.absolute(&generator::urls::post(&post.slug));
+    Some(LivePost { id: post.id, title: post.title, display_name: post.display_name, url })
 }
 
 /// The text of `content/posts/<id>.md` for an approved submission, published at
@@ -101,9 +149,26 @@ pub trait Publisher: Send + Sync {
 /// The slug is written out (frozen, so a later correction of the title keeps the URL) and
 /// ends in the id's last characters, so two posts with the same title never share a URL.
 pub fn post_file(id: &str, submission: &Submission, published_at: DateTime<FixedOffset>) -> String {
+    revised_post_file(id, submission, published_at, None)
+}
+
+/// [`post_file`] for a post that an approved revision may have changed (`revised`): then
+/// the file keeps the slug the post was first published with, so a new title never
+/// changes its address, and says when it was updated.
+pub fn revised_post_file(
+    id: &str,
+    submission: &Submission,
+    published_at: DateTime<FixedOffset>,
+    revised: Option<&crate::store::Revised>,
+) -> String {
+    let slug = match revised {
+        Some(revised) => revised.slug.clone(),
+        None => generator::slug::unique_post_slug(&clean_line(&submission.title), id),
+    };
+    let updated = revised.map(|r| r.at.with_timezone(&published_at.timezone()));
     let front = FrontMatter {
         id: id.to_owned(),
-        slug: Some(generator::slug::unique_post_slug(&clean_line(&submission.title), id)),
+        slug: Some(slug),
         title: submission.title.clone(),
         kind: submission.kind.into(),
         category: submission.category.clone(),
@@ -111,7 +176,7 @@ pub fn post_file(id: &str, submission: &Submission, published_at: DateTime<Fixed
         neighbourhood: submission.neighbourhood.clone(),
         recurring: submission.recurring,
         date: published_at.to_rfc3339_opts(SecondsFormat::Secs, false),
-        updated: None,
+        updated: updated.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, false)),
         // A date-only expiry lasts until the end of that day in the site's zone.
         expires: submission.expires.map(|d| d.format("%Y-%m-%d").to_string()),
         display_name: submission.display_name.clone(),
@@ -205,6 +270,26 @@ impl Publisher for LocalPublisher {
     async fn is_published(&self, id: &str) -> Result<bool, PublishError> {
         let path = self.content_file(id)?;
         tokio::fs::try_exists(&path).await.map_err(|source| PublishError::Io { path, source })
+    }
+
+    async fn live_post(
+        &self,
+        id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Option<LivePost>, PublishError> {
+        let Ok(conventional) = self.content_file(id) else { return Ok(None) };
+        let id = id.to_owned();
+        self.with_site(move |site| {
+            // A post written by hand may have a file name of its own, which the site knows.
+            let path = site.post(&id).map_or(conventional, |p| p.source.clone());
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(source) => return Err(PublishError::Io { path, source }),
+            };
+            Ok(live_post_in(site.site(), &path, &id, &bytes, now))
+        })
+        .await
     }
 }
 

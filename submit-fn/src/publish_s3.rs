@@ -30,7 +30,9 @@ use md5::{Digest, Md5};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-use crate::publish::{PublishError, Published, Publisher, check_id, check_post, write_durably};
+use crate::publish::{
+    LivePost, PublishError, Published, Publisher, check_id, check_post, live_post_in, write_durably,
+};
 
 /// How many S3 requests one publisher has in flight at once: enough to upload a site of
 /// thousands of files on a cold start in seconds, few enough for a small Lambda.
@@ -241,6 +243,40 @@ impl Publisher for S3Publisher {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
             Err(e) => Err(s3_error("head", &key, e)),
         }
+    }
+
+    async fn live_post(
+        &self,
+        id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Option<LivePost>, PublishError> {
+        if check_id(id).is_err() {
+            return Ok(None);
+        }
+        // The settings and the post's file name from the site in memory; the post itself
+        // from the content store, which another instance may have changed since.
+        let (rel, site) = {
+            let state = self.inner.state.lock().await;
+            let site = state.site.as_ref().ok_or(PublishError::Poisoned)?;
+            let known =
+                site.post(id).and_then(|p| p.source.strip_prefix(&self.inner.content_dir).ok());
+            let rel = known.and_then(|rel| rel.to_str()).map(str::to_owned);
+            (rel.unwrap_or_else(|| post_rel(id)), site.site().clone())
+        };
+        let key = self.inner.content.key(&rel);
+        let get = self.inner.client.get_object().bucket(&self.inner.content.bucket).key(&key);
+        let got = match get.send().await {
+            Ok(got) => got,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(s3_error("get", &key, e)),
+        };
+        let body = got.body.collect().await.map_err(|e| PublishError::S3 {
+            action: "get",
+            key: key.clone(),
+            reason: e.to_string(),
+        })?;
+        let path = self.inner.content_dir.join(&rel);
+        Ok(live_post_in(&site, &path, id, &body.into_bytes(), now))
     }
 }
 

@@ -109,31 +109,73 @@ impl Pages {
 
     /// The theme's form, with the values as sent and, when given, the errors and a note.
     pub fn form(&self, rules: &SiteRules, page: &FormPage<'_>) -> Result<String, PagesError> {
-        let mut errors: Vec<&crate::validate::FieldError> =
-            page.errors.map(|e| e.0.iter().collect()).unwrap_or_default();
-        errors.sort_by_key(|e| SHOWN_FIELDS.iter().position(|&name| name == e.field));
-        let mut by_field = BTreeMap::new();
-        for error in &errors {
-            by_field.entry(error.field.to_owned()).or_insert_with(|| error.message.clone());
-        }
-        let view = FormView {
-            kind: kind(page.values.get(field::KIND)),
-            action: page.action.clone(),
-            values: shown_values(rules, page.values),
-            errors: by_field,
-            error_list: errors
-                .iter()
-                .map(|e| FieldError { field: e.field.to_owned(), message: e.message.clone() })
-                .collect(),
-            hidden: BTreeMap::from([
-                (field::FORM_TOKEN.to_owned(), page.form_token.clone()),
-                (field::SUBMISSION_ID.to_owned(), page.submission_id.clone()),
-            ]),
-            notice: page.note.clone(),
-        };
-        Ok(self.renderer.form(&view)?)
+        Ok(self.renderer.form(&form_view(rules, page))?)
     }
 
+    /// The poster's edit form (`wijzigen.html`): the submission form's fields, values and
+    /// errors, under `data.form`, with what `edit` adds.
+    pub fn edit_form(
+        &self,
+        rules: &SiteRules,
+        page: &FormPage<'_>,
+        edit: &crate::edit::EditView,
+    ) -> Result<String, PagesError> {
+        #[derive(Serialize)]
+        struct EditData<'a> {
+            form: FormView,
+            #[serde(flatten)]
+            edit: &'a crate::edit::EditView,
+        }
+        let mut form = form_view(rules, page);
+        form.hidden = BTreeMap::new();
+        Ok(self.renderer.page("wijzigen.html", &EditData { form, edit })?)
+    }
+
+    /// The lost-link page (`link-kwijt.html`) in the state `view` says.
+    pub fn lost_link(&self, view: &crate::lost_link::LostLinkView) -> Result<String, PagesError> {
+        Ok(self.renderer.page("link-kwijt.html", view)?)
+    }
+
+    /// Each form field's label by field name, from the theme's `field_<name>` words.
+    pub fn field_labels(&self) -> BTreeMap<String, String> {
+        let extra = &self.renderer.words().extra;
+        extra
+            .iter()
+            .filter_map(|(key, label)| {
+                Some((key.strip_prefix("field_")?.to_owned(), label.clone()))
+            })
+            .collect()
+    }
+}
+
+/// The form's view: the values as sent, the errors by field and in form order, the hidden
+/// fields and the note.
+fn form_view(rules: &SiteRules, page: &FormPage<'_>) -> FormView {
+    let mut errors: Vec<&crate::validate::FieldError> =
+        page.errors.map(|e| e.0.iter().collect()).unwrap_or_default();
+    errors.sort_by_key(|e| SHOWN_FIELDS.iter().position(|&name| name == e.field));
+    let mut by_field = BTreeMap::new();
+    for error in &errors {
+        by_field.entry(error.field.to_owned()).or_insert_with(|| error.message.clone());
+    }
+    FormView {
+        kind: kind(page.values.get(field::KIND)),
+        action: page.action.clone(),
+        values: shown_values(rules, page.values),
+        errors: by_field,
+        error_list: errors
+            .iter()
+            .map(|e| FieldError { field: e.field.to_owned(), message: e.message.clone() })
+            .collect(),
+        hidden: BTreeMap::from([
+            (field::FORM_TOKEN.to_owned(), page.form_token.clone()),
+            (field::SUBMISSION_ID.to_owned(), page.submission_id.clone()),
+        ]),
+        notice: page.note.clone(),
+    }
+}
+
+impl Pages {
     /// The confirmation with the private management link.
     pub fn confirmation(&self, manage_url: &str) -> Result<String, PagesError> {
         Ok(self.renderer.page("bedankt.html", &ConfirmationData { manage_url })?)
@@ -142,6 +184,20 @@ impl Pages {
     /// The poster's management page (`beheren.html`).
     pub fn manage(&self, view: &crate::manage::ManageView) -> Result<String, PagesError> {
         Ok(self.renderer.page("beheren.html", view)?)
+    }
+
+    /// A page of a form on a post (`reageren.html`, `melden.html`) in the state `view` says.
+    pub fn post_form(
+        &self,
+        template: &str,
+        view: &crate::post_forms::FormView,
+    ) -> Result<String, PagesError> {
+        Ok(self.renderer.page(template, view)?)
+    }
+
+    /// The reasons a reader can give for a report, from the theme.
+    pub fn report_reasons(&self) -> &[generator::theme::Choice] {
+        &self.renderer.words().report_reasons
     }
 
     /// A whole-page message with a link back to the form.

@@ -35,6 +35,13 @@ pub struct SiteRules {
     pub expiry_default_days: u32,
     /// IANA zone in which "today" is decided for `expires`.
     pub time_zone: chrono_tz::Tz,
+    /// Days before expiry the poster gets one reminder; 0 sends none.
+    pub reminder_days: u32,
+    /// Days an ended post's personal data is kept before the daily run purges it.
+    pub retention_days: u32,
+    /// `moderation.contact`: the volunteer centre's address for responses no poster can
+    /// receive (see [`crate::respond`]); `None` sends them to the moderators instead.
+    pub contact: Option<String>,
 }
 
 /// The part of `site.yaml` the function needs. Unknown keys are ignored here because the
@@ -47,6 +54,17 @@ struct SiteYaml {
     municipalities: Vec<MunicipalityYaml>,
     categories: Vec<Category>,
     expiry: ExpiryYaml,
+    /// Defaults as in the generator's `SiteConfig`, which validates the value.
+    #[serde(default = "default_retention_days")]
+    retention_days: u32,
+    #[serde(default)]
+    moderation: ModerationYaml,
+}
+
+#[derive(Deserialize, Default)]
+struct ModerationYaml {
+    #[serde(default)]
+    contact: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +79,16 @@ struct MunicipalityYaml {
 struct ExpiryYaml {
     max_days: u32,
     default_days: u32,
+    #[serde(default = "default_reminder_days")]
+    reminder_days: u32,
+}
+
+fn default_retention_days() -> u32 {
+    30
+}
+
+fn default_reminder_days() -> u32 {
+    3
 }
 
 /// Why `site.yaml` could not give the rules.
@@ -90,6 +118,9 @@ impl SiteRules {
             expiry_max_days: yaml.expiry.max_days,
             expiry_default_days: yaml.expiry.default_days,
             time_zone,
+            reminder_days: yaml.expiry.reminder_days,
+            retention_days: yaml.retention_days,
+            contact: yaml.moderation.contact,
         };
         Ok((rules, yaml.base_url))
     }

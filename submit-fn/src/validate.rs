@@ -30,7 +30,7 @@ pub struct FieldError {
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
-    fn push(&mut self, field: &'static str, rule: Rule, max: Option<usize>) {
+    pub(crate) fn push(&mut self, field: &'static str, rule: Rule, max: Option<usize>) {
         self.0.push(FieldError { field, rule, message: field_message(rule, max) });
     }
 
@@ -98,7 +98,7 @@ fn is_recurring(value: &str) -> bool {
 
 /// A one-line text: trimmed, no control characters or line breaks, at most `max` characters.
 /// Returns `None` when empty (an error only if `required`) or invalid.
-fn single_line(
+pub(crate) fn single_line(
     values: &FormValues,
     name: &'static str,
     max: usize,

@@ -228,7 +228,7 @@ fn front_line(file: &str, key: &str) -> Option<String> {
 #[tokio::test]
 async fn page_with_valid_token_shows_the_post_and_is_kept_out_of_caches_and_referers() {
     // Guards the page itself: the post's public fields, its status in plain Dutch, the
-    // three forms with the token hidden in them, and the two privacy headers.
+    // four forms with the token hidden in them, and the two privacy headers.
     let desk = Desk::open();
     let (id, token) = desk.post_in("waiting", Kind::Request).await;
     let page = desk.get(&desk.page(&id, &token)).await;
@@ -238,11 +238,12 @@ async fn page_with_valid_token_shows_the_post_and_is_kept_out_of_caches_and_refe
     }
     assert!(page.body.contains("<p>Wie kan een uurtje helpen?</p>"), "paragraphs as typed");
     assert!(page.body.contains("wacht nog op een vrijwilliger"));
-    for action in ["Ik ben geholpen", "Langer laten staan", "Bericht weghalen"] {
+    for action in ["Bericht aanpassen", "Ik ben geholpen", "Langer laten staan", "Bericht weghalen"]
+    {
         assert!(page.body.contains(action), "the page offers {action}");
     }
     let hidden = format!("name=\"token\" value=\"{token}\"");
-    assert_eq!(page.body.matches(&hidden).count(), 3, "each form carries the token");
+    assert_eq!(page.body.matches(&hidden).count(), 4, "each form carries the token");
     assert!(!page.body.contains("truus@example.nl"), "the page shows no address");
     assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
     assert_eq!(page.headers[header::REFERRER_POLICY], "no-referrer");
@@ -459,4 +460,227 @@ async fn extending_an_expired_post_puts_it_back_in_its_listing() {
     assert_eq!(post.date.timestamp(), approved_at.timestamp());
     let page = desk.get(&desk.page(&id, &token)).await;
     assert!(page.body.contains("Uw bericht staat op de site."), "{}", page.body);
+}
+
+/// The edit form's fields for `s`, as a browser sends them, with the token.
+fn edit_body(token: &str, s: &Submission) -> String {
+    let pairs = [
+        ("token", token.to_owned()),
+        ("kind", s.kind.as_str().to_owned()),
+        ("title", s.title.clone()),
+        ("body", s.body.clone()),
+        ("category", s.category.clone()),
+        ("municipality", s.municipality.clone()),
+        ("neighbourhood", s.neighbourhood.clone().unwrap_or_default()),
+        ("recurring", if s.recurring { "recurring" } else { "once" }.to_owned()),
+        ("expires", s.expires.map(|d| d.to_string()).unwrap_or_default()),
+        ("display_name", s.display_name.clone()),
+        ("organisation", s.organisation.clone().unwrap_or_default()),
+        ("email", s.email.clone().unwrap_or_default()),
+        ("phone", s.phone.clone().unwrap_or_default()),
+    ];
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+impl Desk {
+    async fn post_body(&self, uri: &str, body: String) -> Reply {
+        let request = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    async fn edit(&self, id: &str, token: &str, s: &Submission) -> Reply {
+        self.post_body(&format!("/beheer-bericht/{id}/wijzigen"), edit_body(token, s)).await
+    }
+
+    /// The text parts of the mails in the outbox, oldest first.
+    fn mails(&self) -> Vec<String> {
+        let outbox = self.content.parent().unwrap().join("outbox");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&outbox)
+            .map(|dir| dir.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        names.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        names.sort();
+        names
+            .iter()
+            .map(|path| {
+                let eml = std::fs::read(path).unwrap();
+                let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
+                message.body_text(0).unwrap().into_owned()
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn edit_form_shows_the_post_and_a_waiting_post_is_changed_in_the_queue() {
+    // Guards the edit of a post nobody approved yet: the form is the submission form's,
+    // filled with the post; the edit replaces the queued text at once, as the poster is
+    // told, and the log says so.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("waiting", Kind::Request).await;
+    let form = desk.get(&format!("/beheer-bericht/{id}/wijzigen?token={token}")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("value=\"Wie helpt mij met de heg?\""), "{}", form.body);
+    assert!(form.body.contains("for=\"veld-title\""), "labelled fields of the submission form");
+    assert!(!form.body.contains("name=\"consent\""), "consent was given with the post");
+    assert_eq!(form.headers[header::CACHE_CONTROL], "no-store");
+
+    let mut edited = submission(Kind::Request);
+    edited.title = "Wie snoeit mijn heg?".into();
+    let sent = desk.edit(&id, &token, &edited).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert!(sent.location().ends_with("uitkomst=edited"), "{}", sent.location());
+    assert_eq!(desk.item(&id).await.submission.title, "Wie snoeit mijn heg?");
+    assert_eq!(desk.audit_by_poster(&id).await, [AuditAction::EditedWhilePending]);
+    let page = desk.get(sent.location()).await;
+    assert!(page.body.contains("Uw bericht is aangepast"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn invalid_edit_rerenders_the_form_with_dutch_errors_and_every_value_kept() {
+    // Guards the validation: the submission form's rules, every error in Dutch in the
+    // summary and at its field, every typed value still there, nothing stored.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Offer).await;
+    let mut edited = submission(Kind::Offer);
+    edited.title = " ".into();
+    edited.body = "Nieuwe tekst met ‘aanhalingstekens’ & meer".into();
+    edited.email = Some("geen-adres".into());
+    let sent = desk.edit(&id, &token, &edited).await;
+    assert_eq!(sent.status, StatusCode::BAD_REQUEST);
+    assert!(sent.body.contains("Er is nog iets niet goed"), "{}", sent.body);
+    assert!(sent.body.contains("Vul dit veld in."), "{}", sent.body);
+    assert!(sent.body.contains("Vul een geldig e-mailadres in"), "{}", sent.body);
+    assert!(sent.body.contains("Nieuwe tekst met ‘aanhalingstekens’ &amp; meer"), "body kept");
+    assert!(sent.body.contains("value=\"geen-adres\""), "address kept");
+    assert!(sent.body.contains(&format!("name=\"token\" value=\"{token}\"")));
+    assert!(desk.moderation.queue.revision(&id).await.unwrap().is_none(), "nothing stored");
+}
+
+#[tokio::test]
+async fn edit_of_an_online_post_waits_and_approval_publishes_it_under_the_same_address() {
+    // Guards the revision: the live version stays until a moderator approves; then the new
+    // text is published by the same publisher under the same id and URL (the slug stays
+    // although the title changed), with its first date and an `updated` date.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Request).await;
+    let slug = desk.slug(&id).await;
+    let before = std::fs::read_to_string(desk.content_file(&id)).unwrap();
+
+    let mut edited = submission(Kind::Request);
+    edited.title = "Heg gesnoeid, nu de border".into();
+    edited.body = "Wie helpt met de border?".into();
+    let sent = desk.edit(&id, &token, &edited).await;
+    assert!(sent.location().ends_with("uitkomst=edit_queued"), "{}", sent.location());
+    assert_eq!(std::fs::read_to_string(desk.content_file(&id)).unwrap(), before, "live stays");
+    assert_eq!(desk.item(&id).await.submission.title, "Wie helpt mij met de heg?");
+    let page = desk.get(&desk.page(&id, &token)).await;
+    assert!(page.body.contains("Een vrijwilliger bekijkt die wijziging nog"), "{}", page.body);
+    assert_eq!(desk.audit_by_poster(&id).await, [AuditAction::RevisionProposed]);
+
+    let revision = desk.moderation.queue.revision(&id).await.unwrap().expect("a revision");
+    let now = Utc::now();
+    let approved =
+        desk.moderation.approve_revision(&id, revision.received_at, MODERATOR, now).await.unwrap();
+    let after = std::fs::read_to_string(desk.content_file(&id)).unwrap();
+    assert_eq!(front_line(&after, "title").as_deref(), Some("Heg gesnoeid, nu de border"));
+    assert_eq!(front_line(&after, "slug"), front_line(&before, "slug"), "the URL stays");
+    assert_eq!(front_line(&after, "date"), front_line(&before, "date"));
+    assert!(front_line(&after, "updated").is_some(), "{after}");
+    assert!(approved.url.contains(&slug), "{}", approved.url);
+    let live = desk.files_mentioning("Heg gesnoeid, nu de border");
+    assert!(live.iter().any(|f| f.contains(&slug)), "{live:?}");
+    assert!(desk.moderation.queue.revision(&id).await.unwrap().is_none());
+    let page = desk.get(&desk.page(&id, &token)).await;
+    assert!(page.body.contains(&slug), "the poster's link to the post keeps its address");
+}
+
+#[tokio::test]
+async fn rejected_revision_leaves_the_live_version_and_tells_the_poster() {
+    // Guards the rejection: the revision goes, the content file is as it was, and the
+    // poster gets the reason by mail.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Offer).await;
+    let before = std::fs::read_to_string(desk.content_file(&id)).unwrap();
+    let mut edited = submission(Kind::Offer);
+    edited.body = "Nu ook ramen zemen.".into();
+    desk.edit(&id, &token, &edited).await;
+    let revision = desk.moderation.queue.revision(&id).await.unwrap().expect("a revision");
+    let reason = "Dit past niet bij het eerste bericht.";
+    let now = Utc::now();
+    desk.moderation
+        .reject_revision(&id, revision.received_at, MODERATOR, reason, now)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(desk.content_file(&id)).unwrap(), before);
+    assert!(desk.moderation.queue.revision(&id).await.unwrap().is_none());
+    let mails = desk.mails();
+    assert!(mails.last().is_some_and(|m| m.contains(reason)), "{mails:?}");
+    let again = desk.moderation.reject_revision(&id, revision.received_at, MODERATOR, reason, now);
+    assert!(again.await.is_err(), "a revision is decided once");
+}
+
+#[tokio::test]
+async fn edit_with_a_wrong_token_is_the_same_404_as_an_unknown_post() {
+    let desk = Desk::open();
+    let (id, _) = desk.post_in("online", Kind::Request).await;
+    let wrong = desk.edit(&id, "verkeerd", &submission(Kind::Request)).await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    let form = desk.get(&format!("/beheer-bericht/{id}/wijzigen?token=verkeerd")).await;
+    assert_eq!(form.status, StatusCode::NOT_FOUND);
+    assert!(desk.moderation.queue.revision(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn lost_link_mails_fresh_links_and_answers_the_same_for_an_unknown_address() {
+    // Guards the lost-link page: the known address gets a mail with a fresh link per open
+    // post, which opens the post beside the first link; an unknown address gets no mail;
+    // both answers are the same page, and neither comes sooner than the fixed time.
+    let desk = Desk::open();
+    let (online, first_token) = desk.post_in("online", Kind::Request).await;
+    let (waiting, _) = desk.post_in("waiting", Kind::Offer).await;
+    let (ended, _) = desk.post_in("withdrawn", Kind::Request).await;
+    let mails_before = desk.mails().len();
+    let form = desk.get("/link-kwijt").await;
+    assert!(form.body.contains("for=\"veld-email\""), "{}", form.body);
+
+    let ask = |email: &str| {
+        let secrets = &desk.moderation.secrets;
+        let pairs = [
+            ("email", email.to_owned()),
+            ("form_token", secrets.issue_form_token(Utc::now() - Duration::seconds(10))),
+            ("submission_id", new_nonce()),
+        ];
+        serde_urlencoded::to_string(pairs).unwrap()
+    };
+    let started = std::time::Instant::now();
+    let known = desk.post_body("/link-kwijt", ask(" TRUUS@example.nl ")).await;
+    let known_took = started.elapsed();
+    let started = std::time::Instant::now();
+    let unknown = desk.post_body("/link-kwijt", ask("niemand@example.nl")).await;
+    let unknown_took = started.elapsed();
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(known.body, unknown.body, "the same answer for a known and an unknown address");
+    assert!(known.body.contains("Kijk in uw e-mail"), "{}", known.body);
+    for took in [known_took, unknown_took] {
+        assert!(took >= submit_fn::lost_link::ANSWER_AFTER, "{took:?}");
+    }
+
+    let mails = desk.mails();
+    assert_eq!(mails.len(), mails_before + 1, "one mail, for the known address only");
+    let mail = mails.last().unwrap();
+    assert!(mail.contains(&format!("beheer-bericht/{waiting}?token=")), "{mail}");
+    assert!(!mail.contains(&ended), "only open posts");
+    let marker = format!("beheer-bericht/{online}?token=");
+    let start = mail.find(&marker).expect("a link to the online post") + marker.len();
+    let fresh: String = mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_ne!(fresh, first_token);
+    assert_eq!(desk.get(&desk.page(&online, &fresh)).await.status, StatusCode::OK);
+    assert_eq!(desk.get(&desk.page(&online, &first_token)).await.status, StatusCode::OK);
 }

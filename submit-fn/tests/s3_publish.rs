@@ -349,3 +349,30 @@ async fn a_site_location_overlapping_the_content_is_refused() {
     assert!(matches!(err, PublishError::S3 { action: "open", .. }), "{err:?}");
     assert!(fx.objects(&fx.content).await.contains_key("site.yaml"));
 }
+
+// Guards live_post in the cloud, where the forms on a post page ask it about posts without
+// a queue record: it answers from the content bucket, so a sample post is found with its
+// title and address, an expired or unknown one is not, and a post another instance
+// published or removed is answered as the bucket now holds it.
+#[tokio::test]
+async fn live_post_follows_the_content_object_and_its_expiry() {
+    let fx = Fixture::new().await;
+    let first = fx.publisher().await;
+    let sample = "01M4ZV79100BVBC20VAMZ28A9K";
+    let live = first.live_post(sample, now()).await.unwrap().expect("a sample post is online");
+    assert_eq!(live.title, "Wie legt mij een brief van de Belastingdienst uit?");
+    let slug = "wie-legt-mij-een-brief-van-de-belastingdienst-uit";
+    assert!(live.url.ends_with(&format!("/bericht/{slug}/")), "{}", live.url);
+    let after_expiry = DateTime::parse_from_rfc3339("2027-06-01T12:00:00+02:00").unwrap();
+    assert_eq!(first.live_post(sample, after_expiry).await.unwrap(), None);
+    for unknown in ["01KBA7QDZP0000000000NOPOST", "../site.yaml", ""] {
+        assert_eq!(first.live_post(unknown, now()).await.unwrap(), None, "{unknown}");
+    }
+
+    let second = S3Publisher::open(fx.client.clone(), fx.options("second")).await.unwrap();
+    second.publish(ID, &post_file(ID, &submission("Hulp gezocht"), now())).await.unwrap();
+    let found = first.live_post(ID, now()).await.unwrap().expect("published by the other");
+    assert_eq!(found.title, "Hulp gezocht");
+    second.unpublish(ID).await.unwrap();
+    assert_eq!(first.live_post(ID, now()).await.unwrap(), None, "removed by the other");
+}

@@ -47,16 +47,18 @@ pub async fn approve(
     }
 }
 
+/// A form with a reason for the poster: the reject form, and the take-offline form of a
+/// reported post.
 #[derive(Deserialize)]
 pub struct RejectForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     /// The index of a ready-made reason, or `anders`.
     #[serde(default)]
-    reden: String,
+    pub(super) reden: String,
     /// Free text: the reason itself with `anders`, otherwise an addition.
     #[serde(default)]
-    toelichting: String,
+    pub(super) toelichting: String,
 }
 
 /// POST /beheer/bericht/{id}/afwijzen
@@ -81,7 +83,7 @@ pub async fn reject(
 
 /// The reason the poster receives: the chosen ready-made text, with the moderator's
 /// addition after it, or the moderator's own words. `None` when there is no reason.
-fn reason_text(reasons: &[String], form: &RejectForm) -> Option<String> {
+pub(super) fn reason_text(reasons: &[String], form: &RejectForm) -> Option<String> {
     let own = crate::submission::trim(&form.toelichting);
     let chosen = form.reden.parse::<usize>().ok().and_then(|i| reasons.get(i));
     match (chosen, own.is_empty()) {

@@ -1,5 +1,6 @@
 //! The moderation site at `/beheer`: the queue, each post with its preview, the decisions,
-//! the audit log and the desk entry form. Login and sessions come from [`crate::login`] and
+//! the readers' reports with the action that takes a post offline, the audit log and the
+//! desk entry form. Login and sessions come from [`crate::login`] and
 //! [`crate::auth`]; the decisions themselves from [`crate::moderate`], shared with the CLI.
 //!
 //! Invariants: every route but login needs a moderator's session; every form that changes
@@ -10,9 +11,12 @@
 mod audit;
 mod decide;
 mod entry;
+mod figures;
 mod queue;
+mod reports;
+mod revisions;
 mod settings;
-mod views;
+pub(crate) mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -65,7 +69,7 @@ impl FromRef<BeheerState> for Arc<Auth> {
 }
 
 /// The moderation templates, which extend the login module's `beheer/base.html`.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("beheer/macros.html", include_str!("../../templates/beheer/macros.html")),
     ("beheer/wachtrij.html", include_str!("../../templates/beheer/wachtrij.html")),
     ("beheer/bericht.html", include_str!("../../templates/beheer/bericht.html")),
@@ -74,6 +78,9 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("beheer/ingevoerd.html", include_str!("../../templates/beheer/ingevoerd.html")),
     ("beheer/probleem.html", include_str!("../../templates/beheer/probleem.html")),
     ("beheer/instellingen.html", include_str!("../../templates/beheer/instellingen.html")),
+    ("beheer/meldingen.html", include_str!("../../templates/beheer/meldingen.html")),
+    ("beheer/wijziging.html", include_str!("../../templates/beheer/wijziging.html")),
+    ("beheer/cijfers.html", include_str!("../../templates/beheer/cijfers.html")),
 ];
 
 impl Beheer {
@@ -137,6 +144,15 @@ pub fn router(state: BeheerState) -> Router {
             "/beheer/bericht/{id}/verbeteren",
             get(decide::show_correction).post(decide::correct),
         )
+        .route(reports::REPORTS_PATH, get(reports::list))
+        .route("/beheer/bericht/{id}/offline", post(reports::take_down))
+        .route("/beheer/bericht/{id}/meldingen-sluiten", post(reports::dismiss))
+        .route("/beheer/wijziging/{id}", get(revisions::show))
+        .route("/beheer/wijziging/{id}/voorbeeld", get(revisions::preview))
+        .route("/beheer/wijziging/{id}/goedkeuren", post(revisions::approve))
+        .route("/beheer/wijziging/{id}/afwijzen", post(revisions::reject))
+        .route(figures::FIGURES_PATH, get(figures::show))
+        .route(figures::FIGURES_CSV_PATH, get(figures::csv))
         .route("/beheer/logboek", get(audit::list))
         .route("/beheer/invoeren", get(entry::show).post(entry::enter))
         .route("/beheer/instellingen", get(settings::show).post(settings::save))

@@ -16,6 +16,10 @@ use crate::store::{QueueItem, Status};
 
 /// Pending posts on one queue page.
 const QUEUE_PAGE: usize = 25;
+/// Waiting revisions listed above the queue, oldest first.
+const REVISIONS_SHOWN: usize = 50;
+/// The open reports read to count the reported posts beside the queue's link to them.
+const REPORTS_COUNTED: usize = 200;
 
 /// The preview is shown in a frame of the post's page and nowhere else.
 const PREVIEW_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
@@ -30,6 +34,8 @@ pub struct QueueQuery {
     na: Option<String>,
     /// The post just decided, to confirm it at the top.
     klaar: Option<String>,
+    /// The decision just taken on a revision (`goedgekeurd`, `afgewezen`).
+    wijziging: Option<String>,
 }
 
 /// GET /beheer: the pending posts, oldest first.
@@ -51,9 +57,13 @@ pub async fn list(
             Some(id) => queue.get(id).await?,
             None => None,
         };
-        Ok::<_, crate::store::StoreError>((page, counts, done))
+        let reports = queue.open_reports(REPORTS_COUNTED).await?;
+        let reported: std::collections::BTreeSet<&str> =
+            reports.iter().map(|r| r.post_id.as_str()).collect();
+        let revisions = revision_rows(&state, REVISIONS_SHOWN).await?;
+        Ok::<_, crate::store::StoreError>((page, counts, done, reported.len(), revisions))
     };
-    let (page, counts, done) = match result.await {
+    let (page, counts, done, reported, revisions) = match result.await {
         Ok(found) => found,
         Err(error) => return store_failed(&state, &origin, &error),
     };
@@ -64,8 +74,39 @@ pub async fn list(
     context.insert("items", &rows);
     context.insert("counts", &counts.iter().copied().collect::<std::collections::BTreeMap<_, _>>());
     context.insert("next", &page.next);
+    context.insert("reported", &reported);
+    context.insert("revisions", &revisions);
+    let decided = query.wijziging.as_deref().filter(|d| ["goedgekeurd", "afgewezen"].contains(d));
+    context.insert("revision_decided", &decided);
     insert_done(&state, &mut context, done.as_ref());
     state.render(StatusCode::OK, "beheer/wachtrij.html", &context, &origin.prefix)
+}
+
+/// One waiting revision as the queue lists it: the post's id and current title, and how
+/// long the edit waits.
+#[derive(Debug, serde::Serialize)]
+struct RevisionRow {
+    id: String,
+    title: String,
+    age: super::views::Age,
+}
+
+async fn revision_rows(
+    state: &BeheerState,
+    limit: usize,
+) -> Result<Vec<RevisionRow>, crate::store::StoreError> {
+    let queue = &state.moderation.queue;
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    for revision in queue.revisions(limit).await? {
+        let title = match queue.get(&revision.post_id).await? {
+            Some(item) => item.submission.title,
+            None => revision.submission.title,
+        };
+        let age = super::views::Age::between(revision.received_at, now);
+        rows.push(RevisionRow { id: revision.post_id, title, age });
+    }
+    Ok(rows)
 }
 
 /// GET /beheer/bericht/{id}: the post, its preview, and the decision forms.
@@ -191,6 +232,11 @@ pub fn failed(
             context.insert("id", id);
             context.insert("cause", &source.to_string());
             StatusCode::UNPROCESSABLE_ENTITY
+        }
+        ModerateError::RevisionGone(id) => {
+            context.insert("problem", "revision_gone");
+            context.insert("id", id);
+            StatusCode::CONFLICT
         }
         ModerateError::Store(error) => return store_failed(state, origin, error),
     };

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     AuditAction, AuditEntry, AuditPage, Created, Decision, Ending, PendingPage, QueueItem,
@@ -31,8 +31,6 @@ use crate::submission::{Kind, Submission};
 pub const STATUS_INDEX: &str = "status-date";
 /// The `status` value that puts an audit entry on the status index.
 const AUDIT_STATUS: &str = "audit";
-/// Rejected items are deleted by DynamoDB's TTL this long after the decision.
-pub const REJECTED_RETENTION_DAYS: u64 = 30;
 
 /// Every attribute a submission item can have, each used in expressions as `#<name>`.
 const ATTRIBUTES: [&str; 23] = [
@@ -367,13 +365,6 @@ impl QueueStore for DynamoQueue {
                 .expression_attribute_names("#comment", "comment")
                 .expression_attribute_values(":reason", s(reason));
         }
-        if decision.status == Status::Rejected {
-            let purge = decision.at + Days::new(REJECTED_RETENTION_DAYS);
-            update.push_str(", #ttl = :ttl");
-            request = request
-                .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(":ttl", n(purge.timestamp()));
-        }
         match request.update_expression(update).send().await {
             Ok(_) => Ok(Transition::Done),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
@@ -390,8 +381,13 @@ impl QueueStore for DynamoQueue {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<Transition, StoreError> {
+        // An expired post can still be marked helped or withdrawn, which the figures count.
         let request = self
             .open_item_update(id)
+            .condition_expression(
+                "attribute_exists(#pk) AND #status IN (:pending, :approved, :expired)",
+            )
+            .expression_attribute_values(":expired", s(Status::Expired.as_str()))
             .update_expression(
                 "SET #status = :to, #decided_by = :by, #decided_at = :at REMOVE #comment",
             )
@@ -401,6 +397,35 @@ impl QueueStore for DynamoQueue {
             .expression_attribute_values(":to", s(ending.status().as_str()))
             .expression_attribute_values(":by", s(by))
             .expression_attribute_values(":at", s(format_time(at)));
+        self.conditional(id, request).await
+    }
+
+    async fn remove(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError> {
+        let mut update = "SET #status = :to, #decided_by = :by, #decided_at = :at".to_owned();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("post#{id}")))
+            .condition_expression("attribute_exists(#pk) AND #status = :approved")
+            .expression_attribute_names("#pk", "pk")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#decided_by", "decided_by")
+            .expression_attribute_names("#decided_at", "decided_at")
+            .expression_attribute_values(":to", s(Status::Removed.as_str()))
+            .expression_attribute_values(":approved", s(Status::Approved.as_str()))
+            .expression_attribute_values(":by", s(&decision.by))
+            .expression_attribute_values(":at", s(format_time(decision.at)));
+        // An absent reason is an absent attribute, never "".
+        match decision.reason.as_ref().filter(|r| !r.trim().is_empty()) {
+            Some(reason) => {
+                update.push_str(", #comment = :reason");
+                request = request.expression_attribute_values(":reason", s(reason));
+            }
+            None => update.push_str(" REMOVE #comment"),
+        }
+        let request =
+            request.expression_attribute_names("#comment", "comment").update_expression(update);
         self.conditional(id, request).await
     }
 
@@ -469,7 +494,9 @@ fn to_attributes(item: &QueueItem) -> HashMap<String, AttributeValue> {
 
 /// The submission's attributes; an optional field that is absent (or blank) is `None`,
 /// since DynamoDB rejects "" in keys and the SQLite schema rejects it everywhere.
-fn submission_attributes(sub: &Submission) -> Vec<(&'static str, Option<AttributeValue>)> {
+pub(super) fn submission_attributes(
+    sub: &Submission,
+) -> Vec<(&'static str, Option<AttributeValue>)> {
     let optional = |value: Option<String>| value.filter(|v| !v.trim().is_empty()).map(s);
     vec![
         ("type", Some(s(sub.kind.as_str()))),

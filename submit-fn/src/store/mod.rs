@@ -7,8 +7,15 @@
 //! fields are absent, never empty strings.
 
 pub mod dynamo;
+pub mod lifecycle;
+mod lifecycle_dynamo;
+pub mod links;
 pub mod moderators;
+pub mod reports;
+pub mod responses;
+pub mod revisions;
 pub mod sqlite;
+pub mod stats;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,11 +24,18 @@ use serde::{Deserialize, Serialize};
 use crate::submission::Submission;
 
 pub use dynamo::DynamoQueue;
+pub use lifecycle::{AddressRecord, AddressRecords, Erased, LifecycleStore, PostRecord};
+pub use links::LinkStore;
 pub use moderators::{LockState, Moderator, ModeratorError, ModeratorStore};
+pub use reports::{Report, ReportStore};
+pub use responses::{Reply, ResponseStore};
+pub use revisions::{Revised, Revision, RevisionStore};
 pub use sqlite::SqliteQueue;
+pub use stats::{PostFacts, StatsStore};
 
-/// Where a queued post is in its life (DESIGN.md, "Lifecycle of a post"). Expiry is not a
-/// status: an approved post is expired when its date has passed, which needs no write.
+/// Where a queued post is in its life (DESIGN.md, "Lifecycle of a post"). An approved post
+/// leaves the site when its date passes, whether or not the daily run has yet written
+/// `Expired`: the generator decides by the date, the daily run makes the queue agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -32,6 +46,11 @@ pub enum Status {
     Withdrawn,
     /// Its poster found help (or helped); it left the site.
     Helped,
+    /// Taken off the site by a moderator, usually after a report; the decision holds why.
+    Removed,
+    /// Its date passed and the daily run took it off the site. The decision is still the
+    /// approval, so an extension by the poster brings it back with its publication date.
+    Expired,
 }
 
 impl Status {
@@ -43,6 +62,8 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Withdrawn => "withdrawn",
             Status::Helped => "helped",
+            Status::Removed => "removed",
+            Status::Expired => "expired",
         }
     }
 
@@ -54,6 +75,8 @@ impl Status {
             "rejected" => Some(Status::Rejected),
             "withdrawn" => Some(Status::Withdrawn),
             "helped" => Some(Status::Helped),
+            "removed" => Some(Status::Removed),
+            "expired" => Some(Status::Expired),
             _ => None,
         }
     }
@@ -62,6 +85,12 @@ impl Status {
     /// Only such a post can be ended or extended.
     pub fn is_open(self) -> bool {
         matches!(self, Status::Pending | Status::Approved)
+    }
+
+    /// True if and only if its poster can still give the post a later date: while it is
+    /// open, and once expired, until its data is purged.
+    pub fn is_extendable(self) -> bool {
+        self.is_open() || self == Status::Expired
     }
 }
 
@@ -107,11 +136,12 @@ pub struct QueueItem {
 /// poster's ending of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
-    /// `Approved` or `Rejected`; `Withdrawn` or `Helped` once the poster ended it.
+    /// `Approved` or `Rejected`; `Withdrawn` or `Helped` once the poster ended it;
+    /// `Removed` once a moderator took it off the site.
     pub status: Status,
     pub by: String,
     pub at: DateTime<Utc>,
-    /// Why it was rejected; shown to the poster.
+    /// Why it was rejected or removed; shown to the poster.
     pub reason: Option<String>,
 }
 
@@ -161,6 +191,26 @@ pub enum AuditAction {
     Helped,
     /// Given a later expiry date by the poster; the note holds the new date.
     Extended,
+    /// Taken off the site by a moderator; the note holds the reason the poster received.
+    Removed,
+    /// A moderator read the reports on a post and left it online.
+    ReportsDismissed,
+    /// The poster edited an online post; the edit waits as a revision. The note names the
+    /// changed fields.
+    RevisionProposed,
+    /// The poster edited a post still waiting; the queued text was replaced. The note
+    /// names the changed fields.
+    EditedWhilePending,
+    /// A moderator approved a revision: the post's new text is online.
+    RevisionApproved,
+    /// A moderator rejected a revision; the note holds the reason. The post stays as it was.
+    RevisionRejected,
+    /// Fresh management links were mailed to the poster's address.
+    LinkResent,
+    /// Its date passed; the daily run took it off the site.
+    Expired,
+    /// Its poster's personal data was erased on request; only anonymous counts remain.
+    Erased,
 }
 
 impl AuditAction {
@@ -175,6 +225,15 @@ impl AuditAction {
             AuditAction::Withdrawn => "withdrawn",
             AuditAction::Helped => "helped",
             AuditAction::Extended => "extended",
+            AuditAction::Removed => "removed",
+            AuditAction::ReportsDismissed => "reports_dismissed",
+            AuditAction::RevisionProposed => "revision_proposed",
+            AuditAction::EditedWhilePending => "edited_while_pending",
+            AuditAction::RevisionApproved => "revision_approved",
+            AuditAction::RevisionRejected => "revision_rejected",
+            AuditAction::LinkResent => "link_resent",
+            AuditAction::Expired => "expired",
+            AuditAction::Erased => "erased",
         }
     }
 
@@ -189,6 +248,15 @@ impl AuditAction {
             AuditAction::Withdrawn,
             AuditAction::Helped,
             AuditAction::Extended,
+            AuditAction::Removed,
+            AuditAction::ReportsDismissed,
+            AuditAction::RevisionProposed,
+            AuditAction::EditedWhilePending,
+            AuditAction::RevisionApproved,
+            AuditAction::RevisionRejected,
+            AuditAction::LinkResent,
+            AuditAction::Expired,
+            AuditAction::Erased,
         ]
         .into_iter()
         .find(|a| a.as_str() == value)
@@ -232,8 +300,20 @@ pub enum StoreError {
 }
 
 /// The moderation queue. Every method is one conditional or read-only store operation.
+/// The responses and reports on its posts live in the same store, so whoever holds the
+/// queue can reach them; so do the moderator accounts, who receive what no poster can.
 #[async_trait]
-pub trait QueueStore: Send + Sync {
+pub trait QueueStore:
+    ResponseStore
+    + ReportStore
+    + RevisionStore
+    + LinkStore
+    + StatsStore
+    + LifecycleStore
+    + ModeratorStore
+    + Send
+    + Sync
+{
     /// Stores a new pending item unless one with the same id exists.
     async fn create(&self, item: &QueueItem) -> Result<Created, StoreError>;
 
@@ -285,8 +365,8 @@ pub trait QueueStore: Send + Sync {
     /// Moves a pending item to the decision's status; any other state is left alone.
     async fn decide(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError>;
 
-    /// Ends a pending or approved item as `ending` says, with `by` and `at` as its new
-    /// decision; any other state is left alone, so a post ends once.
+    /// Ends a pending, approved or expired item as `ending` says, with `by` and `at` as its
+    /// new decision; any other state is left alone, so a post ends once.
     async fn close(
         &self,
         id: &str,
@@ -298,6 +378,11 @@ pub trait QueueStore: Send + Sync {
     /// Sets the expiry date of a pending or approved item; any other state is left alone.
     /// The status and decision stay, so a republished post keeps its publication date.
     async fn extend(&self, id: &str, expires: NaiveDate) -> Result<Transition, StoreError>;
+
+    /// Moves an approved item to `Removed` with `decision` (a moderator, a time and the
+    /// reason the poster receives); any other state is left alone, so a post is taken
+    /// offline once.
+    async fn remove(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError>;
 }
 
 /// Formats a time so that text order is time order: UTC, microseconds, fixed width.

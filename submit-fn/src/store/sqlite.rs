@@ -3,7 +3,8 @@
 //! The schema refuses what DynamoDB refuses (empty keys, empty optional strings), so local
 //! tests fail where production would (case C23). WAL mode lets readers run beside the
 //! writer; one connection behind a mutex serialises writes, which SQLite does anyway. A file
-//! written before the poster's statuses existed is migrated when opened.
+//! written before the poster's statuses (or `removed`, or `expired`) existed is migrated
+//! when opened; the tables of responses and reports are added to an older file then too.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -23,9 +24,10 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 ";
 
-/// The statuses the `status` column allows; a file whose table lacks the last one is
-/// from before the poster's statuses and is migrated by `migrate_statuses`.
-const STATUS_CHECK: &str = "'pending', 'approved', 'rejected', 'withdrawn', 'helped'";
+/// The statuses the `status` column allows; a file whose table lacks any of them is from
+/// before it and is migrated by `migrate_statuses`.
+const STATUS_CHECK: &str =
+    "'pending', 'approved', 'rejected', 'withdrawn', 'helped', 'removed', 'expired'";
 
 /// The submissions table, with `{status_check}` standing for `STATUS_CHECK`.
 const SUBMISSIONS_TABLE: &str = "
@@ -94,6 +96,12 @@ impl SqliteQueue {
         migrate_statuses(&mut conn)?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(super::moderators::MODERATORS_SCHEMA)?;
+        conn.execute_batch(super::responses::RESPONSES_SCHEMA)?;
+        conn.execute_batch(super::reports::REPORTS_SCHEMA)?;
+        conn.execute_batch(super::revisions::REVISIONS_SCHEMA)?;
+        conn.execute_batch(super::links::LINKS_SCHEMA)?;
+        conn.execute_batch(super::lifecycle::LIFECYCLE_SCHEMA)?;
+        conn.execute_batch(super::stats::STATS_SCHEMA)?;
         Ok(SqliteQueue { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -381,8 +389,30 @@ impl QueueStore for SqliteQueue {
         self.with_conn(move |conn| {
             let changed = conn.execute(
                 "UPDATE submissions SET status = ?2, decided_by = ?3, decided_at = ?4, \
-                 reason = NULL WHERE id = ?1 AND status IN ('pending', 'approved')",
+                 reason = NULL WHERE id = ?1 AND status IN ('pending', 'approved', 'expired')",
                 params![id, ending.status().as_str(), by, format_time(at)],
+            )?;
+            if changed == 1 {
+                return Ok(Transition::Done);
+            }
+            status_transition(conn, &id)
+        })
+        .await
+    }
+
+    async fn remove(&self, id: &str, decision: &Decision) -> Result<Transition, StoreError> {
+        let (id, decision) = (id.to_owned(), decision.clone());
+        self.with_conn(move |conn| {
+            let changed = conn.execute(
+                "UPDATE submissions SET status = ?2, decided_by = ?3, decided_at = ?4, \
+                 reason = ?5 WHERE id = ?1 AND status = 'approved'",
+                params![
+                    id,
+                    Status::Removed.as_str(),
+                    decision.by,
+                    format_time(decision.at),
+                    decision.reason
+                ],
             )?;
             if changed == 1 {
                 return Ok(Transition::Done);
@@ -413,8 +443,8 @@ fn submissions_table() -> String {
     SUBMISSIONS_TABLE.replace("{status_check}", STATUS_CHECK)
 }
 
-/// SQLite cannot change a CHECK constraint in place, so a table from before `withdrawn` and
-/// `helped` is rebuilt in one transaction, the documented way
+/// SQLite cannot change a CHECK constraint in place, so a table from before a status (such
+/// as `withdrawn`, `helped` or `removed`) is rebuilt in one transaction, the documented way
 /// (<https://www.sqlite.org/lang_altertable.html#otheralter>): new table, copy, drop, rename.
 /// The check runs inside the write transaction, so two processes opening the file at once
 /// migrate it once.
@@ -425,7 +455,7 @@ fn migrate_statuses(conn: &mut Connection) -> Result<(), StoreError> {
         [],
         |r| r.get(0),
     )?;
-    if sql.contains("'helped'") {
+    if STATUS_CHECK.split(", ").all(|status| sql.contains(status)) {
         return Ok(());
     }
     let new_table = submissions_table()
@@ -437,7 +467,7 @@ fn migrate_statuses(conn: &mut Connection) -> Result<(), StoreError> {
          ALTER TABLE submissions_new RENAME TO submissions;"
     ))?;
     tx.commit()?;
-    tracing::info!("queue file migrated to the poster's statuses");
+    tracing::info!("queue file migrated to the current statuses");
     Ok(())
 }
 
