@@ -51,6 +51,10 @@ pub fn report(id: &str) -> String {
     format!("/melden/{id}")
 }
 
+/// The function's page where a poster asks for their private links again; relative to the
+/// function, not the site.
+pub const LOST_LINK: &str = "/link-kwijt";
+
 pub fn page(slug: &str) -> String {
     format!("/{slug}/")
 }

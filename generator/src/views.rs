@@ -28,6 +28,8 @@ pub struct SiteView {
     pub feed_url: String,
     /// Where the form posts.
     pub submission_endpoint: String,
+    /// The function's page for a poster who lost their private link.
+    pub lost_link_url: String,
     pub municipalities: Vec<MunicipalityView>,
     pub categories: Vec<CategoryView>,
     pub kinds: Vec<KindView>,
@@ -127,6 +129,7 @@ pub fn site_view(content: &Content, words: &Words) -> SiteView {
         static_url: site.link("/static/"),
         feed_url: site.link(urls::FEED_ALL),
         submission_endpoint: submission_endpoint(site),
+        lost_link_url: function_link(site, urls::LOST_LINK),
         municipalities: (0..site.config.municipalities.len())
             .map(|i| municipality(site, i))
             .collect(),

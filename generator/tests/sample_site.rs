@@ -169,10 +169,17 @@ fn feeds(out: &Path) -> Vec<(String, Feed)> {
 
 /// Each `href` and `src` on every page that points into the site (the base URL's origin
 /// and path) but at no built file, as `page: reference`. The function's own routes (the
-/// submission endpoint) are not files and are left out; so are other origins and schemes.
+/// submission form, the lost-link page, the response and report forms) are not files and
+/// are left out; so are other origins and schemes.
 fn broken_references(site: &Built) -> Vec<String> {
     let out = site.out();
-    let function = site.base.join("plaatsen").unwrap();
+    let function_path = |path: &str| {
+        let rel = path.strip_prefix(site.base.path()).unwrap_or(path);
+        rel == "plaatsen"
+            || rel == "link-kwijt"
+            || rel.starts_with("reageren/")
+            || rel.starts_with("melden/")
+    };
     let selector = Selector::parse("[href], [src]").unwrap();
     let (mut checked, mut broken) = (0, Vec::new());
     for page in files(&out).into_iter().filter(|p| p.ends_with(".html")) {
@@ -185,7 +192,7 @@ fn broken_references(site: &Built) -> Vec<String> {
                     broken.push(format!("{page}: {reference} is not a URL"));
                     continue;
                 };
-                if target.origin() != site.base.origin() || target.path() == function.path() {
+                if target.origin() != site.base.origin() || function_path(target.path()) {
                     continue;
                 }
                 checked += 1;

@@ -182,6 +182,8 @@ struct Sent {
     subject: String,
     /// The decoded text part.
     text: String,
+    /// The decoded HTML part.
+    html: String,
 }
 
 impl Sent {
@@ -192,6 +194,7 @@ impl Sent {
             to: to.to_owned(),
             subject: message.subject().unwrap_or_default().to_owned(),
             text: message.body_text(0).expect("a text part").into_owned(),
+            html: message.body_html(0).expect("an HTML part").into_owned(),
         }
     }
 }
@@ -264,6 +267,26 @@ async fn reject_with_ready_made_reason_mails_the_poster_the_reason() {
     assert_eq!(audit.len(), 1, "{audit:?}");
     assert_eq!((audit[0].action, audit[0].actor.as_str()), (AuditAction::Rejected, MODERATOR));
     assert_eq!(audit[0].note.as_deref(), Some(&*reason));
+}
+
+// Guards the HTML part of the rejection mail: a moderator's own reason over several lines
+// arrives as lines, escaped once (no literal `<br>` shown, no markup of the moderator's).
+#[tokio::test]
+async fn a_reason_over_several_lines_shows_as_lines_in_the_html_mail() {
+    let desk = Desk::on_sqlite();
+    let id = desk.enqueue(submission("Wie snoeit mijn heg?", POSTER), 0).await;
+    let reason = "Uw tekst noemt een prijs.\nZet er <b>geen</b> bedrag in.";
+
+    desk.moderation.reject(&id, MODERATOR, reason, now()).await.unwrap();
+
+    let html = &desk.mails()[0].html;
+    assert!(html.contains("Uw tekst noemt een prijs.<br>"), "{html}");
+    assert!(
+        html.contains("Zet er &lt;b&gt;geen&lt;&#x2F;b&gt; bedrag in.")
+            || html.contains("Zet er &lt;b&gt;geen&lt;/b&gt; bedrag in."),
+        "{html}"
+    );
+    assert!(!html.contains("&lt;br&gt;") && !html.contains("<b>geen"), "{html}");
 }
 
 // Guards correct-then-approve: the published file and page carry the moderator's title and

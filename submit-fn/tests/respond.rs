@@ -230,9 +230,10 @@ impl Site {
         paths.iter().map(|p| parse_mail(&std::fs::read(p).unwrap())).collect()
     }
 
-    /// The built page of post `id`, if the site has it.
+    /// The built page of post `id`, if the site has it (at the address it was first
+    /// published under, which a revised title keeps).
     async fn built_page(&self, id: &str) -> Option<String> {
-        let url = self.moderation.post_url(&self.item(id).await);
+        let url = self.moderation.live_url(&self.item(id).await).await.unwrap();
         let rel = url.strip_prefix(&self.moderation.site_root).unwrap();
         std::fs::read_to_string(self.out.join(rel).join("index.html")).ok()
     }
@@ -496,7 +497,8 @@ async fn reported_post_is_listed_and_taken_offline_with_mail_audit_and_page_gone
 }
 
 // Guards the report form's checks: a reason outside the theme's list re-renders the form
-// with the typed text kept; a dismissal leaves the post online and closes its reports.
+// with the typed text kept; the list links a post whose title a revision changed to the
+// address it is online at; a dismissal leaves the post online and closes its reports.
 #[tokio::test]
 async fn report_with_unknown_reason_is_refused_and_a_dismissal_leaves_the_post_online() {
     let site = Site::open().await;
@@ -508,6 +510,18 @@ async fn report_with_unknown_reason_is_refused_and_a_dismissal_leaves_the_post_o
     assert!(site.moderation.queue.open_reports(10).await.unwrap().is_empty());
 
     assert_eq!(site.report(&id, "onveilig", "").await.status, StatusCode::SEE_OTHER);
+    let online_at = site.moderation.post_url(&site.item(&id).await);
+    let mut edited = submission();
+    edited.title = "Wie snoeit mijn heg en de border?".into();
+    let now = Utc::now();
+    site.moderation.edit_by_poster(&id, edited, "Titel", now).await.unwrap();
+    let revision = site.moderation.queue.revision(&id).await.unwrap().expect("a revision");
+    site.moderation.approve_revision(&id, revision.received_at, MODERATOR, now).await.unwrap();
+    let list = site.get("/beheer/meldingen").await;
+    assert!(list.body.contains("Wie snoeit mijn heg en de border?"), "{}", list.body);
+    // /beheer's templates escape `/` too.
+    let link = format!("href=\"{}\"", escaped(&online_at).replace('/', "&#x2F;"));
+    assert!(list.body.contains(&link), "{link} in {}", list.body);
     let dismiss = format!("/beheer/bericht/{id}/meldingen-sluiten");
     assert_eq!(site.post(&dismiss, &[("csrf", "fout")]).await.status, StatusCode::FORBIDDEN);
     let done = site.post(&dismiss, &[("csrf", &site.csrf)]).await;

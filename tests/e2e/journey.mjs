@@ -1,10 +1,13 @@
 // The whole product in a real browser, as the people in DESIGN.md use it: a resident asks
 // for help through the form (with one mistake first), a moderator approves in /beheer, the
-// resident finds the post in their municipality, a neighbour responds to it (and reports
-// it, and the moderator leaves it online), and the poster reads the response and marks the
-// post as helped with the private link, after which it has left the listing. Every page
-// type met on the way goes through the audit (axe-core, screenshots, the HTML as sent for
-// the Nu Html Checker).
+// resident finds the post in their municipality, a neighbour responds to it, the poster
+// edits the online post with the private link (with one mistake first) and the moderator
+// approves the edit, after which the new text is online at the same address; the poster
+// asks for a new link at /link-kwijt, a neighbour reports the post (and the moderator
+// leaves it online), the moderator reads the figures and downloads them as CSV, and the
+// poster reads the response and marks the post as helped with the private link, after
+// which it has left the listing. Every page type met on the way goes through the audit
+// (axe-core, screenshots, the HTML as sent for the Nu Html Checker).
 //
 // Nothing here waits for a fixed time: every step waits for a navigation, an element or a
 // condition. The one condition on the clock is the forms' spam check, which refuses a form
@@ -12,6 +15,7 @@
 // signed timestamp is that old, as a resident who types takes longer anyway.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
 /** submit-fn's `spam::MIN_FILL_SECONDS`. */
 const MIN_FILL_SECONDS = 3;
@@ -33,6 +37,17 @@ const POSTER = {
   email: 'truus@example.org',
   phone: '06-12345678',
 };
+
+/** The poster's edit of the online post: a new title and text, which keep the address. */
+const EDIT = {
+  title: 'Wie snoeit mijn heg & struiken <vóór juni>? 🌳',
+  body:
+    'Mijn heg en de struiken zijn te hoog geworden.\n\n' +
+    'Wie kan op zaterdag een uurtje helpen? Ik zorg voor koffie.',
+};
+
+/** The columns of the figures' CSV (submit-fn/messages.nl.yaml, `figure_columns`). */
+const FIGURE_COLUMNS = 'maand,gemeente,categorie,hulpvragen,hulpaanbod,reacties,geholpen';
 
 const NEIGHBOUR = {
   name: 'Henk',
@@ -295,16 +310,157 @@ async function neighbourReports(page, audit, postUrl, step) {
 }
 
 /** The moderator reads the report and leaves the post online. */
-async function moderatorHandlesTheReport(page, audit, url, step) {
+async function moderatorHandlesTheReport(page, audit, url, postUrl, step) {
   await step('moderator reads the report and leaves the post online', async () => {
     await go(page, () => page.goto(`${url}/beheer`));
     const reports = await follow(page, /Meldingen van lezers/);
-    const post = headed(page, POSTER.title);
+    const post = headed(page, EDIT.title);
     await post.getByText(NEIGHBOUR.report).waitFor();
+    const link = post.getByRole('link', { name: 'Bekijk het bericht' });
+    assert.equal(await link.getAttribute('href'), postUrl, 'the address the post is online at');
     await audit.check(page, 'reports', reports);
     const kept = await press(page, /laten staan/, post);
     await page.getByRole('status').getByText(/Blijft staan/).waitFor();
     await audit.check(page, 'reports-handled', kept);
+  });
+}
+
+/** Every field of the edit form still holds what the poster typed, `email` included. */
+async function assertEditKept(page, email) {
+  const value = (label) => field(page, label).inputValue();
+  assert.equal(await field(page, 'Ik zoek hulp').isChecked(), true, 'kind kept');
+  assert.equal(await value('Titel'), EDIT.title);
+  assert.equal(await value('Uw bericht'), EDIT.body);
+  assert.equal(await value('Soort hulp'), POSTER.category);
+  assert.equal(await value('Gemeente'), POSTER.municipality);
+  assert.equal(await value('Uw voornaam of bijnaam'), POSTER.displayName);
+  assert.equal(await value('E-mailadres'), email);
+  assert.equal(await value('Telefoonnummer'), POSTER.phone);
+}
+
+/** The poster edits the online post with the private link; the edit waits for a moderator. */
+async function posterEditsThePost(page, audit, manageUrl, step) {
+  await step('poster opens the edit form from the management page', async () => {
+    await go(page, () => page.goto(manageUrl));
+    await page.getByText('Uw bericht staat op de site.').waitFor();
+    const form = await press(page, 'Bericht aanpassen');
+    assert.match(page.url(), /\/beheer-bericht\/[0-9A-Z]{26}\/wijzigen\?token=/);
+    await page.getByRole('heading', { level: 1, name: 'Uw bericht aanpassen' }).waitFor();
+    assert.equal(await field(page, 'Titel').inputValue(), POSTER.title, 'filled with the post');
+    assert.equal(await field(page, 'Uw bericht').inputValue(), POSTER.body);
+    await audit.check(page, 'edit-form', form);
+  });
+  await step('poster sends an edit with a mistake and sees every value kept', async () => {
+    await field(page, 'Titel').fill(EDIT.title);
+    await field(page, 'Uw bericht').fill(EDIT.body);
+    await field(page, 'E-mailadres').fill(POSTER.badEmail);
+    const response = await press(page, 'Versturen');
+    assert.equal(response.status(), 400);
+    const summary = page.getByRole('alert');
+    await summary.getByRole('heading', { name: 'Er is nog iets niet goed' }).waitFor();
+    assert.equal(await summary.getByRole('link').count(), 1, 'one mistake, one link');
+    assert.match(await summary.getByRole('link').getAttribute('href'), /#veld-email$/);
+    await assertEditKept(page, POSTER.badEmail);
+    await audit.check(page, 'edit-form-with-errors', response);
+  });
+  await step('poster corrects the edit; the management page says it waits', async () => {
+    await page.getByRole('alert').getByRole('link').click();
+    await field(page, 'E-mailadres').fill(POSTER.email);
+    const response = await press(page, 'Versturen');
+    assert.match(page.url(), /\/beheer-bericht\/[0-9A-Z]{26}\?token=.*&uitkomst=edit_queued$/);
+    const notice = page.getByRole('status');
+    await notice.getByText(/Een vrijwilliger bekijkt uw wijziging/).waitFor();
+    await page.getByText(/Een vrijwilliger bekijkt die wijziging nog/).waitFor();
+    await audit.check(page, 'management-edit-waiting', response);
+  });
+}
+
+/** The moderator reads the edit of the online post in /beheer and approves it. */
+async function moderatorApprovesTheEdit(page, audit, url, step) {
+  const heading = 'Wijziging van een gepubliceerd bericht';
+  await step('moderator opens the edit from the queue, with its changes and preview', async () => {
+    await go(page, () => page.goto(`${url}/beheer`));
+    // Listed under the title that is online until the edit is approved.
+    const revision = await follow(page, `${heading}: ${POSTER.title}`);
+    assert.match(page.url(), /\/beheer\/wijziging\/[0-9A-Z]{26}$/);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    const changes = page.getByRole('table', { name: /Veranderde gegevens/ });
+    const title = changes.getByRole('row', { name: /^Titel / });
+    await title.getByRole('cell', { name: POSTER.title, exact: true }).waitFor();
+    await title.getByRole('cell', { name: EDIT.title, exact: true }).waitFor();
+    const body = changes.getByRole('row', { name: /^Uw bericht / });
+    await body.waitFor();
+    // Paragraphs show as line breaks, not as the text of a tag.
+    assert.equal(await body.locator('td br').count(), 4, 'two line breaks before and after');
+    assert.doesNotMatch(await body.textContent(), /<br>/);
+    const rows = await changes.getByRole('rowheader').allTextContents();
+    assert.deepEqual(rows, ['Titel', 'Uw bericht'], 'only the changed fields');
+    await audit.check(page, 'revision', revision);
+    const preview = await follow(page, 'Open het voorbeeld op een eigen pagina');
+    await page.getByRole('heading', { level: 1, name: EDIT.title }).waitFor();
+    await audit.check(page, 'revision-preview', preview);
+    await page.goBack();
+    await page.getByRole('button', { name: 'Wijziging goedkeuren en op de site zetten' }).waitFor();
+  });
+  await step('moderator approves the edit', async () => {
+    const response = await press(page, 'Wijziging goedkeuren en op de site zetten');
+    await page.getByRole('status').getByText(/De wijziging is goedgekeurd/).waitFor();
+    const waiting = page.getByRole('link', { name: new RegExp(heading) });
+    assert.equal(await waiting.count(), 0, 'no edit waits any more');
+    await audit.check(page, 'queue-after-revision', response);
+  });
+}
+
+/** The post page shows the new text at the address it had; the poster asks for a new link. */
+async function posterSeesTheEditAndAsksForANewLink(page, audit, postUrl, step) {
+  await step('the post page shows the new text at the same address', async () => {
+    const response = await go(page, () => page.goto(postUrl));
+    assert.equal(response.status(), 200);
+    assert.equal(page.url(), postUrl);
+    const heading = page.getByRole('heading', { level: 1 });
+    assert.equal(await heading.textContent(), EDIT.title, 'the new title, & < and emoji intact');
+    await page.getByText('Wie kan op zaterdag een uurtje helpen?').waitFor();
+    assert.equal(await page.getByText('Mijn heg is te hoog geworden.').count(), 0);
+    await audit.check(page, 'post-revised', response);
+  });
+  await step('poster follows "Link kwijt?" and asks for a new link', async () => {
+    const form = await follow(page, 'Link kwijt?');
+    assert.match(page.url(), /\/link-kwijt$/);
+    await page.getByRole('heading', { level: 1, name: 'Link kwijt?' }).waitFor();
+    await audit.check(page, 'lost-link', form);
+    await field(page, 'E-mailadres').fill(POSTER.email);
+    await waitUntilFormMayBeSent(page);
+    // The answer comes after about two seconds on purpose; the navigation waits for it.
+    const sent = await press(page, 'Stuur mij een nieuwe link');
+    assert.equal(sent.status(), 200);
+    assert.match(page.url(), /\/link-kwijt$/);
+    await page.getByRole('heading', { level: 1, name: 'Kijk in uw e-mail' }).waitFor();
+    await audit.check(page, 'lost-link-sent', sent);
+  });
+}
+
+/** The moderator reads the figures for the municipality and downloads them as CSV. */
+async function moderatorReadsTheFigures(page, audit, url, step) {
+  await step('moderator reads the figures and downloads them as CSV', async () => {
+    await go(page, () => page.goto(`${url}/beheer`));
+    const figures = await follow(page, 'Cijfers voor de gemeente');
+    assert.match(page.url(), /\/beheer\/cijfers$/);
+    await page.getByRole('heading', { level: 1, name: 'Cijfers voor de gemeente' }).waitFor();
+    const table = page.getByRole('table', { name: /per maand, gemeente en soort hulp/ });
+    const total = table.getByRole('row', { name: /^Totaal / });
+    await total.waitFor();
+    await audit.check(page, 'figures', figures);
+
+    const link = page.getByRole('link', { name: /als CSV-bestand/ });
+    const csvUrl = new URL(await link.getAttribute('href'), page.url()).href;
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), 'buurtbord-cijfers.csv');
+    const lines = readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+    assert.equal(lines[0], FIGURE_COLUMNS, 'a header row');
+    assert.ok(lines.length >= 2, `rows under the header: ${lines.join(' | ')}`);
+    const response = await page.request.get(csvUrl);
+    assert.equal(response.status(), 200);
+    assert.match(response.headers()['content-type'], /^text\/csv/);
   });
 }
 
@@ -323,7 +479,8 @@ async function posterIsHelped(page, audit, url, manageUrl, postUrl, step) {
   });
   await step('the post is gone from the listing and its page is a 404', async () => {
     await go(page, () => page.goto(`${url}/gemeente/huizen/`));
-    const link = page.getByRole('link', { name: POSTER.title });
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    const link = page.getByRole('link', { name: EDIT.title });
     assert.equal(await link.count(), 0, 'the listing dropped the post');
     const gone = await go(page, () => page.goto(postUrl));
     assert.equal(gone.status(), 404);
@@ -354,8 +511,12 @@ export async function journey({ browser, url, audit, step, failureShots }) {
     await moderatorApproves(moderatorPage, audit, url, step);
     const postUrl = await residentFindsThePost(residentPage, audit, url, step);
     await neighbourResponds(neighbourPage, audit, postUrl, step);
+    await posterEditsThePost(residentPage, audit, manageUrl, step);
+    await moderatorApprovesTheEdit(moderatorPage, audit, url, step);
+    await posterSeesTheEditAndAsksForANewLink(residentPage, audit, postUrl, step);
     await neighbourReports(neighbourPage, audit, postUrl, step);
-    await moderatorHandlesTheReport(moderatorPage, audit, url, step);
+    await moderatorHandlesTheReport(moderatorPage, audit, url, postUrl, step);
+    await moderatorReadsTheFigures(moderatorPage, audit, url, step);
     await posterIsHelped(residentPage, audit, url, manageUrl, postUrl, step);
   } catch (e) {
     // Where each person was when it failed, for whoever reads the report.

@@ -17,7 +17,7 @@ use super::decide::{RejectForm, reason_text};
 use super::queue::failed;
 use crate::app::Origin;
 use crate::auth::{ModeratorSession, check_csrf};
-use crate::store::{Report, Status, StoreError};
+use crate::store::{QueueItem, Report, Status, StoreError};
 
 /// The list of reported posts.
 pub const REPORTS_PATH: &str = "/beheer/meldingen";
@@ -165,8 +165,10 @@ async fn reported_posts(state: &BeheerState) -> Result<Vec<ReportedPost>, StoreE
             Some(item) => ReportedPost {
                 title: item.submission.title.clone(),
                 status: item.status.as_str(),
-                public_url: (item.status == Status::Approved)
-                    .then(|| state.moderation.post_url(&item)),
+                public_url: match item.status {
+                    Status::Approved => Some(live_url(state, &item).await),
+                    _ => None,
+                },
                 content_only: false,
                 reports,
                 id,
@@ -176,6 +178,18 @@ async fn reported_posts(state: &BeheerState) -> Result<Vec<ReportedPost>, StoreE
         shown.push(post);
     }
     Ok(shown)
+}
+
+/// The address the post is online at: the one it was first published under, which a
+/// revised title does not change. Should the store not say, the address its title gives.
+async fn live_url(state: &BeheerState, item: &QueueItem) -> String {
+    match state.moderation.live_url(item).await {
+        Ok(url) => url,
+        Err(error) => {
+            tracing::warn!(post = %item.id, %error, "revised address unknown");
+            state.moderation.post_url(item)
+        }
+    }
 }
 
 /// A reported post without a queue record, as the content store has it now. A content
