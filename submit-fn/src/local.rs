@@ -61,7 +61,7 @@ pub fn local_app(
     let site_yaml = std::fs::read_to_string(&site_path).map_err(io(&site_path))?;
     let (rules, _) = SiteRules::from_site_yaml(&site_yaml)?;
     let pages = Pages::load(content_dir, theme_dir, base_url)?;
-    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    create_private_dir(data_dir).map_err(io(data_dir))?;
     let store = SqliteQueue::open(&data_dir.join(QUEUE_FILE))?;
     let secrets = load_or_create_secrets(&data_dir.join("secrets.json"))?;
     Ok(App {
@@ -76,9 +76,20 @@ pub fn local_app(
 
 /// The moderator accounts, kept in the queue's database file under `data_dir`.
 pub fn moderator_store(data_dir: &Path) -> Result<Arc<dyn ModeratorStore>, LocalError> {
-    std::fs::create_dir_all(data_dir)
+    create_private_dir(data_dir)
         .map_err(|source| LocalError::Io { path: data_dir.to_owned(), source })?;
     Ok(Arc::new(SqliteQueue::open(&data_dir.join(QUEUE_FILE))?))
+}
+
+/// Creates the data folder, readable only by its owner where the system has modes: it
+/// holds posters' addresses, responses and the outbox's mails with private links. A folder
+/// that already exists keeps the modes its operator gave it.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// `BUURTBORD_POSTS_PER_HOUR` when set (the Lambda entry reads the same name), else the

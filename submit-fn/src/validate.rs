@@ -203,13 +203,29 @@ fn public_line(
 }
 
 /// True if `text` holds something that looks like an e-mail address or a phone number
-/// (nine or more digits in one run of digits, spaces and separators). Such text would be
-/// public: contact goes through the site, so the poster is asked to leave it out.
+/// (nine or more digits in one run of digits, spaces and separators), or a `mailto:`,
+/// `tel:` or `sms:` link. Such text would be public: contact goes through the site, so the
+/// poster is asked to leave it out.
+///
+/// The text is also looked at as a reader's device shows it: compatibility-normalised
+/// (full-width `０６` and `＠` become `06` and `@`), without invisible characters (a
+/// zero-width space inside an address), and percent-decoded (a Markdown link to
+/// `tel:%30%36…`), since each of those still reaches the reader as a working address.
 pub fn has_contact_details(text: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    static CONTACT_LINK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\b(mailto|tel|sms|callto):").expect("a valid pattern"));
+    let shown: String = text.nfkc().filter(|c| !is_invisible(*c)).collect();
+    let decoded = percent_encoding::percent_decode_str(&shown).decode_utf8_lossy();
+    [text, &shown, &decoded].iter().any(|t| CONTACT_LINK.is_match(t) || looks_like_contact(t))
+}
+
+fn looks_like_contact(text: &str) -> bool {
     static EMAIL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"[\w.%+\-]+@[\w\-]+(\.[\w\-]+)+").expect("a valid pattern"));
-    static PHONE_RUN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\+|\b)\d[\d \u{A0}().\-/]{6,}\d").expect("a valid pattern"));
+    static PHONE_RUN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(\+|\b)\d[\d \u{A0}()._\-/]{6,}\d").expect("a valid pattern")
+    });
     EMAIL.is_match(text)
         || PHONE_RUN
             .find_iter(text)
@@ -280,9 +296,14 @@ fn contact(values: &FormValues, errors: &mut FieldErrors) -> (Option<String>, Op
 /// An address mail can be delivered to: RFC 5322 syntax and a dotted domain, since a bare
 /// host name (`naam@localhost`) is never a resident's real address.
 pub fn is_email(value: &str) -> bool {
-    EmailAddress::parse_with_options(value, email_address::Options::default())
-        .map(|address| address.domain().contains('.') && !address.domain().ends_with('.'))
-        .unwrap_or(false)
+    // A bare address only: `"Naam" <adres>` would let a responder choose the name the
+    // poster's mail program shows beside Reply-To.
+    EmailAddress::parse_with_options(
+        value,
+        email_address::Options::default().without_display_text(),
+    )
+    .map(|address| address.domain().contains('.') && !address.domain().ends_with('.'))
+    .unwrap_or(false)
 }
 
 /// A Dutch or international number: digits with spaces, dashes or brackets as typed, an

@@ -1012,3 +1012,20 @@ async fn c23_reserved_word_operations_succeed_on_both_stores() {
         );
     }
 }
+
+// A queue file cut to zero bytes (a failed copy, a full disk) must not be taken for a new,
+// empty queue: that would silently drop every post, response and moderator account. A
+// missing file is a new queue; an empty one is refused with its path.
+#[tokio::test]
+async fn sqlite_file_of_zero_bytes_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.sqlite3");
+    std::fs::write(&path, b"").unwrap();
+
+    let error = SqliteQueue::open(&path).err().expect("an empty file is refused").to_string();
+
+    assert!(error.contains(&path.display().to_string()) && error.contains("0 bytes"), "{error}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "the file is left as it was");
+    std::fs::remove_file(&path).unwrap();
+    assert!(SqliteQueue::open(&path).is_ok(), "a missing file starts a new queue");
+}

@@ -89,6 +89,10 @@ fn contact_needs_a_valid_email_or_phone() {
     assert_eq!(rule(&[("email", " ")], "email"), Some(Rule::ContactRequired));
     assert_eq!(rule(&[("email", "anna@"), ("phone", "")], "email"), Some(Rule::InvalidEmail));
     assert_eq!(rule(&[("email", "anna@localhost")], "email"), Some(Rule::InvalidEmail));
+    // A display name would be shown beside the address in the mail programs of posters
+    // who get a relayed response: only the bare address is an address.
+    let named = "\"Buurtbord Moderatie\" <anna@example.nl>";
+    assert_eq!(rule(&[("email", named)], "email"), Some(Rule::InvalidEmail));
     assert_eq!(rule(&[("email", ""), ("phone", "06-1234567")], "phone"), Some(Rule::InvalidPhone));
     assert_eq!(rule(&[("email", ""), ("phone", "+31 (0)6 1234 5678")], "phone"), None);
     assert_eq!(
@@ -160,6 +164,14 @@ fn contact_details_in_public_text_are_refused() {
         "Tel. +31 6 12345678",
         "(035) 123 45 67",
         "035-1234567",
+        // As a reader's device shows them: links, encodings and look-alike characters.
+        "[bel mij](tel:%30%36%31%32%33%34%35%36%37%38)",
+        "[mail](mailto:%6a%61%6e%40example.nl)",
+        "jan\u{200B}@example.nl",
+        "jan\u{FF20}example.nl",
+        "\u{FF10}\u{FF16}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF15}\u{FF16}\u{FF17}\u{FF18}",
+        "06_12_34_56_78",
+        "Tel: bel de balie",
     ];
     for text in contacts {
         for field in ["title", "body", "organisation"] {
@@ -175,6 +187,8 @@ fn contact_details_in_public_text_are_refused() {
         "Ik woon op nummer 12, ben 80 jaar",
         "Rond 1.000 meter lopen",
         "Kamer 2026 in het ziekenhuis",
+        "Hotel: De Gooische Brink",
+        "Op 3, 10, 17, 24 en 31 januari",
     ];
     for text in harmless {
         assert_eq!(rule(&[("body", text)], "body"), None, "{text:?}");

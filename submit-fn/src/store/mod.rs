@@ -295,6 +295,12 @@ pub enum StoreError {
     Malformed { id: String, reason: String },
     #[error("invalid page cursor")]
     BadCursor,
+    /// An existing queue file of zero bytes: SQLite would quietly start an empty queue in
+    /// it, and every management link of every poster would stop working.
+    #[error(
+        "{0}: the queue file is empty (0 bytes); restore it from a backup, or remove it to start with an empty queue"
+    )]
+    EmptyFile(std::path::PathBuf),
     #[error("store task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }

@@ -89,6 +89,9 @@ pub struct SqliteQueue {
 impl SqliteQueue {
     /// Opens (and creates when needed) the queue file, e.g. `data/queue.sqlite3`.
     pub fn open(path: &Path) -> Result<SqliteQueue, StoreError> {
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(StoreError::EmptyFile(path.to_owned()));
+        }
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(PRAGMAS)?;
