@@ -66,7 +66,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(site) => site,
         Err(errors) => return super::report(generator::BuildError::Content(errors)),
     };
-    let base_url = format!("http://127.0.0.1:{port}{}", site.base_path);
+    let base_url = serving_base_url(&site, port);
 
     let publisher = match open_publisher(local, &base_url).await? {
         Ok(publisher) => Arc::new(publisher),
@@ -179,5 +179,48 @@ async fn daily_after_midnight(
                 tracing::error!(error = %e, "nightly rebuild failed; the previous site stays online")
             }
         }
+    }
+}
+
+/// The address pages, feeds and mails use. A site whose `base_url` is this machine (the
+/// sample content, a trial run) gets the port actually listened on, so every link works in
+/// the browser whatever `--port` says. A site with its real address (behind a reverse
+/// proxy) keeps it: mails to posters must carry links residents can open.
+fn serving_base_url(site: &generator::Site, port: u16) -> String {
+    let host = url::Url::parse(&site.origin).ok().and_then(|u| u.host_str().map(str::to_owned));
+    let local = matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
+    if local {
+        format!("http://127.0.0.1:{port}{}", site.base_path)
+    } else {
+        format!("{}{}", site.origin, site.base_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serving_base_url;
+
+    fn site(base_url: &str) -> (tempfile::TempDir, generator::Site) {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/content/site.yaml");
+        let yaml = std::fs::read_to_string(sample).unwrap();
+        let yaml = yaml
+            .replace("base_url: \"http://127.0.0.1:8080/\"", &format!("base_url: \"{base_url}\""));
+        assert!(yaml.contains(base_url), "the sample site.yaml's base_url line changed");
+        std::fs::write(dir.path().join("site.yaml"), yaml).unwrap();
+        let site = generator::Site::load(dir.path(), None).unwrap();
+        (dir, site)
+    }
+
+    // Guards the links in posters' mails: a site with its real address keeps it when
+    // served, a trial run on this machine follows the port actually listened on.
+    #[test]
+    fn a_real_address_is_kept_and_a_local_one_follows_the_port() {
+        let (_dir, real) = site("https://buurtbord.example.nl/gooi/");
+        assert_eq!(serving_base_url(&real, 18182), "https://buurtbord.example.nl/gooi/");
+        let (_dir, local) = site("http://127.0.0.1:8080/");
+        assert_eq!(serving_base_url(&local, 18182), "http://127.0.0.1:18182/");
+        let (_dir, localhost) = site("http://localhost:8080/proef/");
+        assert_eq!(serving_base_url(&localhost, 9000), "http://127.0.0.1:9000/proef/");
     }
 }

@@ -26,6 +26,8 @@ pub enum Rule {
     ContactInText,
     /// A responder's way back is neither an e-mail address nor a phone number.
     InvalidContact,
+    /// A neighbourhood that is not one of the chosen municipality's; the sentence names them.
+    UnknownNeighbourhood,
 }
 
 impl Rule {
@@ -46,6 +48,7 @@ impl Rule {
             Rule::TooManyLinks => "too_many_links",
             Rule::ContactInText => "contact_in_text",
             Rule::InvalidContact => "invalid_contact",
+            Rule::UnknownNeighbourhood => "unknown_neighbourhood",
         }
     }
 }
@@ -157,6 +160,7 @@ mod tests {
             Rule::TooManyLinks,
             Rule::ContactInText,
             Rule::InvalidContact,
+            Rule::UnknownNeighbourhood,
         ];
         for rule in rules {
             assert!(MESSAGES.fields.contains_key(rule.key()), "missing {}", rule.key());

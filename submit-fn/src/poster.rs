@@ -89,6 +89,14 @@ impl Moderation {
             Transition::NotPending(status) => return Ok(Outcome::AlreadyEnded(status)),
             Transition::NotFound => return Err(ModerateError::NotFound(id.to_owned())),
         }
+        // An edit waiting for a moderator carries the date from before the extension;
+        // approving it later must not quietly undo what the poster just asked for.
+        if let Some(mut waiting) = self.queue.revision(id).await?
+            && waiting.submission.expires.is_none_or(|date| date < until)
+        {
+            waiting.submission.expires = Some(until);
+            self.queue.propose_revision(&waiting).await?;
+        }
         let note = Some(until.format("%Y-%m-%d").to_string());
         self.audit(POSTER_ACTOR, AuditAction::Extended, id, note, now).await?;
         tracing::info!(id, "post extended by its poster");

@@ -155,7 +155,16 @@ fn neighbourhood(
     }
     let found = municipality.neighbourhood(&value).map(str::to_owned);
     if found.is_none() {
-        errors.push(field::NEIGHBOURHOOD, Rule::InvalidChoice, None);
+        // The form's suggestions list every municipality's neighbourhoods (without
+        // JavaScript it cannot follow the chosen municipality), so say which ones fit.
+        let message = field_message(Rule::UnknownNeighbourhood, None)
+            .replace("{gemeente}", &municipality.name)
+            .replace("{wijken}", &municipality.neighbourhoods.join(", "));
+        errors.0.push(FieldError {
+            field: field::NEIGHBOURHOOD,
+            rule: Rule::UnknownNeighbourhood,
+            message,
+        });
     }
     found
 }

@@ -599,6 +599,32 @@ async fn edit_of_an_online_post_waits_and_approval_publishes_it_under_the_same_a
 }
 
 #[tokio::test]
+async fn an_extension_made_while_an_edit_waits_survives_the_edits_approval() {
+    // Guards the poster's extension: the waiting edit still has the old (empty) date, and
+    // approving it must publish the extended date, not undo it.
+    let desk = Desk::open();
+    let (id, token) = desk.post_in("online", Kind::Request).await;
+    let mut edited = submission(Kind::Request);
+    edited.body = "Wie helpt met de border?".into();
+    edited.expires = None;
+    desk.edit(&id, &token, &edited).await;
+
+    assert_eq!(desk.act(&id, "verlengen", &token).await.status, StatusCode::SEE_OTHER);
+    let until = desk.moderation.longest_expiry(Utc::now());
+    let revision = desk.moderation.queue.revision(&id).await.unwrap().expect("a revision");
+    assert_eq!(revision.submission.expires, Some(until));
+    desk.moderation
+        .approve_revision(&id, revision.received_at, MODERATOR, Utc::now())
+        .await
+        .unwrap();
+
+    let after = std::fs::read_to_string(desk.content_file(&id)).unwrap();
+    let until_text = until.format("%Y-%m-%d").to_string();
+    assert_eq!(front_line(&after, "expires").as_deref(), Some(until_text.as_str()), "{after}");
+    assert_eq!(desk.item(&id).await.submission.expires, Some(until));
+}
+
+#[tokio::test]
 async fn rejected_revision_leaves_the_live_version_and_tells_the_poster() {
     // Guards the rejection: the revision goes, the content file is as it was, and the
     // poster gets the reason by mail.

@@ -72,8 +72,26 @@ fn choices_must_come_from_site_rules() {
     assert_eq!(rule(&[("category", "boodschappen")], "category"), Some(Rule::InvalidChoice));
     assert_eq!(rule(&[("municipality", "Amsterdam")], "municipality"), Some(Rule::InvalidChoice));
     assert_eq!(rule(&[("municipality", "HUIZEN")], "municipality"), None);
-    assert_eq!(rule(&[("neighbourhood", "Centrum")], "neighbourhood"), Some(Rule::InvalidChoice));
+    let centrum = [("neighbourhood", "Centrum")];
+    assert_eq!(rule(&centrum, "neighbourhood"), Some(Rule::UnknownNeighbourhood));
     assert_eq!(rule(&[("neighbourhood", "oostermeent")], "neighbourhood"), None);
+}
+
+// Guards the resident who picks a suggestion of another municipality (the form suggests
+// them all, as it cannot follow the chosen municipality without JavaScript): the sentence
+// names the municipality and the neighbourhoods that fit.
+#[test]
+fn an_unknown_neighbourhood_is_answered_with_the_municipalitys_own() {
+    let errors = validate(&values(&[("neighbourhood", "Centrum")]), &common::rules(), today())
+        .err()
+        .expect("refused");
+    let message = &errors.0.iter().find(|e| e.field == "neighbourhood").unwrap().message;
+    let huizen = common::rules().municipalities.into_iter().find(|m| m.slug == "huizen").unwrap();
+    assert!(message.contains(&huizen.name), "{message}");
+    for n in &huizen.neighbourhoods {
+        assert!(message.contains(n.as_str()), "{message} lacks {n}");
+    }
+    assert!(!message.contains('{'), "{message}");
 }
 
 #[test]
