@@ -14,6 +14,11 @@ target/release/buurtbord. Each size is built once to warm the page cache, then R
 time and the highest peak memory of those R runs. Results go to stdout as a Markdown
 table; copy it into BENCHMARKS.md.
 
+Then, as a second row per size, the same site is rebuilt R times into one output folder
+with 1% of the posts edited before each rebuild (the everyday case: a site that is already
+online gets a new build), after two uncounted builds so that the kept previous site
+(`.<out>.previous`) exists, as it does on a running site.
+
 Every output folder is kept until all sizes are done and only then removed. On an ext4
 file system without a journal (as on the shared build machine) the kernel skips inodes
 freed in the last few minutes with a linear scan for every new file, so removing the
@@ -114,8 +119,8 @@ def main():
         sys.exit(f"{BINARY} is missing: build it first with cargo build --release -p buurtbord")
     sizes = [int(a) for a in args] or [1000, 10000, 100000]
     print(f"machine: {os.cpu_count()} cores; binary: {BINARY}; median of {runs} runs")
-    print("| posts | wall (s) | CPU (s) | peak memory (MiB) | files | MiB written |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| posts | output folder | wall (s) | CPU (s) | peak memory (MiB) | files | MiB in site |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="buurtbord-bench-") as top:
         for n in sizes:
             bench_size(os.path.join(top, str(n)), n, runs, delete_between)
@@ -136,12 +141,33 @@ def bench_size(tmp, n, runs, delete_between):
         results.append(run_build(content, out, n))
         if delete_between:
             shutil.rmtree(out)
+    print_row(n, "new, empty", results)
+
+    # Rebuilds of a site that is online: the output folder and the kept previous site exist.
+    out = os.path.join(tmp, "rebuilt")
+    run_build(content, out, n)
+    run_build(content, out, n)
+    results = []
+    for run in range(runs):
+        edit_posts(content, n, run)
+        results.append(run_build(content, out, n))
+    print_row(n, "rebuilt, 1% of posts edited", results)
+
+
+def edit_posts(content, n, run):
+    """Appends a sentence to every hundredth post (a different hundredth each run)."""
+    for i in range(run, n, 100):
+        with open(os.path.join(content, "posts", f"P{i:07d}.md"), "a", encoding="utf-8") as f:
+            f.write(f"\nAangepast in ronde {run}.\n")
+
+
+def print_row(n, mode, results):
     wall = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
     rss = max(r[2] for r in results)
     files, size = results[-1][3], results[-1][4]
-    print(f"| {n:,} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {files:,} | {size / 2**20:.1f} |",
-          flush=True)
+    print(f"| {n:,} | {mode} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {files:,} | "
+          f"{size / 2**20:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,9 @@ const FIXTURE: [Post; 6] = [
     Post(Kind::Request, "laren", "tuin", "2027-03-01T10:00:00Z", Status::Pending, 0),
 ];
 
-const HEADING: &str = "maand,gemeente,categorie,hulpvragen,hulpaanbod,reacties,geholpen";
-const JANUARY: &str = "2027-01,Huizen,Boodschappen,2,1,3,1";
-const FEBRUARY: &str = "2027-02,Blaricum,Vervoer,1,0,0,0";
+const HEADING: &str = "maand;gemeente;categorie;hulpvragen;hulpaanbod;reacties;geholpen";
+const JANUARY: &str = "2027-01;Huizen;Boodschappen;2;1;3;1";
+const FEBRUARY: &str = "2027-02;Blaricum;Vervoer;1;0;0;0";
 
 impl Data {
     fn with_fixture() -> Data {

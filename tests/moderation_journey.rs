@@ -109,8 +109,11 @@ fn poster_marks_helped_from_the_confirmation_link_and_the_post_leaves_its_listin
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Uw bericht staat op de site."), "{}", page.body);
     let token = field_value(&page.body, "token").expect("the forms carry the token");
-    let helped =
-        server.post_with("", &format!("/beheer-bericht/{id}/geholpen"), &[("token", &token)]);
+    let helped = server.post_with(
+        "",
+        &format!("/beheer-bericht/{id}/geholpen"),
+        &[("token", &token), ("zeker", "ja")],
+    );
     assert_eq!(helped.status, 303, "{}", helped.body);
     let back = helped.location.expect("back to the management page");
     let after = server.get(&back);

@@ -6,6 +6,7 @@
 //! written into it at login, whatever a browser does with the cookie; a session of a removed
 //! moderator is refused on its next request; passwords exist only as argon2id hashes.
 
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
@@ -28,7 +29,7 @@ use subtle::ConstantTimeEq;
 use crate::app::PathPrefix;
 use crate::login::BeheerPages;
 use crate::spam::Secrets;
-use crate::store::ModeratorStore;
+use crate::store::{LockState, ModeratorStore};
 
 /// The moderation area; the session cookie is limited to it.
 pub const BEHEER_PATH: &str = "/beheer";
@@ -61,7 +62,16 @@ pub struct Auth {
     pub clock: Clock,
     /// The login page and the layout the moderation pages extend.
     pub pages: BeheerPages,
+    /// Wrong-password counts of addresses that are no moderator's, by account tag, so an
+    /// unknown address gets locked exactly as a real account does and the lock page does
+    /// not tell which addresses are moderators'. Kept in memory: after a restart (or on
+    /// another Lambda instance) a guesser starts again, as they would with a new address.
+    pub unknown_logins: std::sync::Mutex<HashMap<String, LockState>>,
 }
+
+/// How many unknown addresses `Auth::unknown_logins` keeps; beyond it, the ones whose
+/// lock ran out are forgotten first, then all (a flood of addresses must not fill memory).
+const MAX_UNKNOWN_LOGINS: usize = 10_000;
 
 /// Why `Auth` could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +102,7 @@ impl Auth {
             secure_cookies: !is_local_base_url(base_url),
             clock: Arc::new(Utc::now),
             pages: BeheerPages::new(site_name, base_url)?,
+            unknown_logins: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -139,6 +150,29 @@ impl Auth {
 
     /// A short keyed hash of an address, to tell log lines of one account apart without
     /// writing the address down.
+    /// Counts one more wrong password for an address that is no moderator's, the way the
+    /// store counts it for a real account; returns the count after it, or `None` while
+    /// that address is locked.
+    pub fn unknown_login_failed(&self, tag: &str, now: DateTime<Utc>) -> Option<LockState> {
+        let mut logins = self.unknown_logins.lock().unwrap_or_else(|e| e.into_inner());
+        if logins.len() >= MAX_UNKNOWN_LOGINS && !logins.contains_key(tag) {
+            logins.retain(|_, lock| lock.is_locked(now));
+            if logins.len() >= MAX_UNKNOWN_LOGINS {
+                logins.clear();
+            }
+        }
+        let lock = logins.entry(tag.to_owned()).or_default();
+        let after = lock.after_failure(now)?;
+        *lock = after;
+        Some(after)
+    }
+
+    /// The lock of an address that is no moderator's, as `unknown_login_failed` keeps it.
+    pub fn unknown_login_lock(&self, tag: &str) -> LockState {
+        let logins = self.unknown_logins.lock().unwrap_or_else(|e| e.into_inner());
+        logins.get(tag).copied().unwrap_or_default()
+    }
+
     pub fn account_tag(&self, email: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.key.signing()).expect("any key size");
         mac.update(b"account:");

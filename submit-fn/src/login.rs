@@ -2,7 +2,8 @@
 //! login form and the refusal pages, compiled in from `templates/beheer/`.
 //!
 //! Invariants: an unknown address and a wrong password get the same page and status after
-//! the same amount of hashing; a locked account is refused even with the right password;
+//! the same amount of hashing, and an unknown address is locked after as many tries as a
+//! real account; a locked account is refused even with the right password;
 //! no log line names an address, only `Auth::account_tag`.
 
 use std::sync::Arc;
@@ -226,8 +227,14 @@ async fn attempt(
         return Ok(Attempt::Locked(until));
     }
     let Some(moderator) = moderator else {
+        // Counted and locked like a real account, so the answers do not tell them apart.
+        let tag = auth.account_tag(email);
+        let Some(after) = auth.unknown_login_failed(&tag, now) else {
+            let until = locked_until(&auth.unknown_login_lock(&tag), now);
+            return Ok(until.map_or(Attempt::Wrong, Attempt::Locked));
+        };
         verify_password_blocking(password, None).await?;
-        return Ok(Attempt::Wrong);
+        return Ok(locked_until(&after, now).map_or(Attempt::Wrong, Attempt::Locked));
     };
     let expected = moderator.lock.after_failure(now);
     let Some(after) = auth.moderators.record_failed_login(email, now).await? else {

@@ -70,8 +70,18 @@ pub struct ManageView {
     pub extend_until: Option<DateView>,
     /// What the poster just did (see [`Outcome::key`]).
     pub outcome: Option<&'static str>,
+    /// The action that waits for "Weet u het zeker?" (withdraw or helped), after its
+    /// first press.
+    pub confirm: Option<&'static str>,
     /// What readers wrote to the poster through the post's page, oldest first.
     pub responses: Vec<ResponseView>,
+}
+
+impl ManageView {
+    /// True while the poster can still withdraw, mark helped, extend or edit the post.
+    fn can_act(&self) -> bool {
+        matches!(self.status, "waiting" | "online" | "expired")
+    }
 }
 
 /// One response as the poster reads it on the management page.
@@ -164,11 +174,16 @@ pub struct PageQuery {
     token: Option<String>,
     /// What was just done, from the redirect after an action.
     uitkomst: Option<String>,
+    /// The action to confirm (`weghalen` or `geholpen`), after its first press.
+    bevestigen: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct ActionForm {
     token: Option<String>,
+    /// `ja` on the confirmation's button; without it, an action that takes the post off
+    /// the site for good only asks "Weet u het zeker?".
+    zeker: Option<String>,
 }
 
 /// GET the management page.
@@ -182,6 +197,13 @@ async fn show(
         let (item, token) = authorised(&state, &id, query.token).await?;
         let outcome = query.uitkomst.as_deref().and_then(known_outcome);
         let mut view = view(&state.moderation, &origin, &item, token, outcome, Utc::now());
+        if view.can_act() {
+            view.confirm = query.bevestigen.as_deref().and_then(|path| match path {
+                WITHDRAW => Some("withdraw"),
+                HELPED => Some("helped"),
+                _ => None,
+            });
+        }
         view.revision_waiting = state.moderation.queue.revision(&item.id).await?.is_some();
         if view.public_url.is_some() {
             // A revised title keeps the address the post was first published under.
@@ -240,8 +262,23 @@ async fn act(
 ) -> Response {
     let result = async {
         // A form we cannot read has no token we can check: the same 404 as a wrong one.
-        let token = form.ok().and_then(|Form(form)| form.token);
+        let (token, sure) = match form {
+            Ok(Form(form)) => (form.token, form.zeker.as_deref() == Some("ja")),
+            Err(_) => (None, false),
+        };
         let (item, token) = authorised(state, id, token).await?;
+        let page = format!("{}/{MANAGE_PATH}/{}?token={token}", origin.prefix, item.id);
+        // Taking a post off the site cannot be undone, and a trembling finger or a
+        // mistaken button should not do it: the first press asks first.
+        let to_confirm = match action {
+            Action::Withdraw => Some(WITHDRAW),
+            Action::Helped => Some(HELPED),
+            Action::Extend => None,
+        };
+        if let Some(path) = to_confirm.filter(|_| !sure) {
+            let location = format!("{page}&bevestigen={path}#bevestigen");
+            return Ok(Redirect::to(&location).into_response());
+        }
         let (moderation, now) = (&state.moderation, Utc::now());
         let outcome = match action {
             Action::Withdraw => moderation.withdraw(&item.id, now).await,
@@ -249,12 +286,7 @@ async fn act(
             Action::Extend => moderation.extend(&item.id, now).await,
         }
         .map_err(action_error)?;
-        let location = format!(
-            "{}/{MANAGE_PATH}/{}?token={token}&uitkomst={}",
-            origin.prefix,
-            item.id,
-            outcome.key()
-        );
+        let location = format!("{page}&uitkomst={}", outcome.key());
         Ok(Redirect::to(&location).into_response())
     };
     finish(state, origin, result.await)
@@ -304,6 +336,7 @@ fn view(
         revision_waiting: false,
         extend_until: can_extend.then(|| DateView::new(until)),
         outcome,
+        confirm: None,
         responses: Vec::new(),
     }
 }

@@ -132,9 +132,11 @@ fn is_placed(status: Status) -> bool {
 }
 
 /// Writes the figures as CSV: a heading line (from `messages.nl.yaml`), then one line per
-/// row. The totals are left out, so a spreadsheet sums the columns itself.
+/// row. The totals are left out, so a spreadsheet sums the columns itself. Fields are
+/// separated by `;`, as a spreadsheet set to Dutch expects in a double-clicked file
+/// (Dutch uses the comma in numbers).
 pub fn write_csv(figures: &Figures, out: impl Write) -> Result<(), csv::Error> {
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
     writer.write_record(crate::messages::figure_columns())?;
     for row in &figures.rows {
         let c = &row.counts;

@@ -215,6 +215,25 @@ async fn five_wrong_passwords_lock_the_account_until_the_lock_runs_out() {
     assert_eq!(lock, LockState::default(), "a successful login resets the counter");
 }
 
+// Guards against telling accounts apart by their lock: an address that is no
+// moderator's answers the same statuses and sentences, try after try, as a real account
+// given the same wrong passwords, and its lock runs out after the same 15 minutes.
+#[tokio::test]
+async fn an_unknown_address_is_locked_exactly_like_a_real_account() {
+    let fixture = Fixture::new("https://buurtbord.example.nl/").await;
+    for attempt in 1..=6 {
+        let real = fixture.login(EMAIL, "fout fout fout").await;
+        let unknown = fixture.login("onbekend@example.nl", "fout fout fout").await;
+        assert_eq!(real.status, unknown.status, "attempt {attempt}");
+        assert_eq!(real.alert(), unknown.alert(), "attempt {attempt}");
+        let expected = if attempt < 5 { StatusCode::UNAUTHORIZED } else { StatusCode::LOCKED };
+        assert_eq!(unknown.status, expected, "attempt {attempt}");
+    }
+    fixture.advance(Duration::minutes(15));
+    let unknown = fixture.login("onbekend@example.nl", "fout fout fout").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "the lock ran out");
+}
+
 // Guards the absolute expiry: a cookie whose signed expiry has passed is refused, and so is
 // a real session eight hours after login, however the browser kept it.
 #[tokio::test]

@@ -143,6 +143,15 @@ impl Desk {
     async fn act(&self, id: &str, action: &str, token: &str) -> Reply {
         let request = Request::post(format!("/beheer-bericht/{id}/{action}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={token}&zeker=ja")))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// The first press of an action's button, before "Weet u het zeker?".
+    async fn press(&self, id: &str, action: &str, token: &str) -> Reply {
+        let request = Request::post(format!("/beheer-bericht/{id}/{action}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(format!("token={token}")))
             .unwrap();
         self.send(request).await
@@ -354,6 +363,42 @@ async fn every_action_on_a_post_in_every_status_gives_the_expected_outcome() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn withdraw_and_helped_ask_first_and_change_nothing_until_confirmed() {
+    // Guards the confirmation: the first press of "Bericht weghalen" or "Ik ben geholpen"
+    // only leads to "Weet u het zeker?" with a button that does it and a way back; the
+    // post stays online until that button is pressed. Extending needs no confirmation.
+    let desk = Desk::open();
+    for (action, yes) in
+        [("weghalen", "Ja, haal mijn bericht weg"), ("geholpen", "Ja, ik ben geholpen")]
+    {
+        let (id, token) = desk.post_in("online", Kind::Request).await;
+        let reply = desk.press(&id, action, &token).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}");
+        let ask = format!("/beheer-bericht/{id}?token={token}&bevestigen={action}#bevestigen");
+        assert_eq!(reply.location(), ask);
+        assert_eq!(desk.item(&id).await.status, Status::Approved, "{action}: nothing done yet");
+        assert!(desk.content_file(&id).exists());
+        let page = desk.get(ask.split('#').next().unwrap()).await;
+        assert!(page.body.contains("Weet u het zeker?"), "{}", page.body);
+        assert!(page.body.contains(yes), "{action}: {}", page.body);
+        assert!(page.body.contains("name=\"zeker\" value=\"ja\""));
+        assert!(page.body.contains("Nee, laat mijn bericht staan"));
+
+        let done = desk.act(&id, action, &token).await;
+        assert!(
+            done.location().ends_with("&uitkomst=withdrawn")
+                || done.location().ends_with("&uitkomst=helped")
+        );
+        assert_ne!(desk.item(&id).await.status, Status::Approved, "{action}: done once confirmed");
+        let after = desk.get(ask.split('#').next().unwrap()).await;
+        assert!(!after.body.contains("Weet u het zeker?"), "no question on an ended post");
+    }
+    let (id, token) = desk.post_in("online", Kind::Request).await;
+    let extended = desk.press(&id, "verlengen", &token).await;
+    assert!(extended.location().ends_with("&uitkomst=extended"), "{}", extended.location());
 }
 
 #[tokio::test]

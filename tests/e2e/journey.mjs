@@ -47,7 +47,7 @@ const EDIT = {
 };
 
 /** The columns of the figures' CSV (submit-fn/messages.nl.yaml, `figure_columns`). */
-const FIGURE_COLUMNS = 'maand,gemeente,categorie,hulpvragen,hulpaanbod,reacties,geholpen';
+const FIGURE_COLUMNS = 'maand;gemeente;categorie;hulpvragen;hulpaanbod;reacties;geholpen';
 
 const NEIGHBOUR = {
   name: 'Henk',
@@ -455,7 +455,9 @@ async function moderatorReadsTheFigures(page, audit, url, step) {
     const csvUrl = new URL(await link.getAttribute('href'), page.url()).href;
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     assert.equal(download.suggestedFilename(), 'buurtbord-cijfers.csv');
-    const lines = readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+    const text = readFileSync(await download.path(), 'utf8');
+    assert.ok(text.startsWith('\uFEFF'), 'a byte order mark, so a spreadsheet reads UTF-8');
+    const lines = text.slice(1).trim().split(/\r?\n/);
     assert.equal(lines[0], FIGURE_COLUMNS, 'a header row');
     assert.ok(lines.length >= 2, `rows under the header: ${lines.join(' | ')}`);
     const response = await page.request.get(csvUrl);
@@ -473,7 +475,10 @@ async function posterIsHelped(page, audit, url, manageUrl, postUrl, step) {
     await responses.getByText(NEIGHBOUR.message).waitFor();
     await responses.getByRole('link', { name: NEIGHBOUR.contact }).waitFor();
     await audit.check(page, 'management-online', online);
-    const helped = await press(page, 'Ik ben geholpen');
+    const asked = await press(page, 'Ik ben geholpen');
+    await page.getByRole('heading', { name: 'Weet u het zeker?' }).waitFor();
+    await audit.check(page, 'management-confirm', asked);
+    const helped = await press(page, 'Ja, ik ben geholpen');
     await page.getByRole('status').getByText('Fijn dat u geholpen bent!').waitFor();
     await audit.check(page, 'management-helped', helped);
   });

@@ -155,3 +155,49 @@ fn output_has_no_email_or_phone_except_links_written_in_content() {
         assert!(!text.contains("+31"), "{path}: phone-like +31");
     }
 }
+
+/// Builds `site` into `out/` and into a new folder, and asserts both hold the same files.
+fn assert_same_as_fresh_build(site: &Fixture, round: usize) {
+    site.try_build().unwrap_or_else(|e| panic!("round {round}: {e}"));
+    let fresh = site.root().join(format!("fresh-{round}"));
+    generator::build(&site.options(&fresh)).unwrap();
+    let (online, fresh) = (files_in(&site.out()), files_in(&fresh));
+    assert_eq!(
+        online.keys().collect::<Vec<_>>(),
+        fresh.keys().collect::<Vec<_>>(),
+        "round {round}: the rebuilt site has other files than a fresh build"
+    );
+    for (path, bytes) in &online {
+        assert!(bytes == &fresh[path], "round {round}: {path} differs from a fresh build");
+    }
+}
+
+// A build into a folder that is already online writes into the site it replaced last
+// time (kept beside it); whatever that held, the result is exactly a fresh build: stale
+// pages gone, changed ones rewritten, and a folder where a file belongs (or the reverse)
+// cleared away.
+#[test]
+fn rebuilding_an_online_site_gives_exactly_a_fresh_build() {
+    let mut site = busy_site();
+    assert_same_as_fresh_build(&site, 0);
+    site = site.remove("posts/bb03.md").remove("posts/bb07.md");
+    site =
+        site.post(post("bb01").title("Een nieuwe titel voor nummer één").set("category", "garden"));
+    assert_same_as_fresh_build(&site, 1);
+
+    let previous = site.root().join(".out.previous");
+    assert!(previous.is_dir(), "the replaced site is not kept for the next build");
+    std::fs::write(previous.join("stale.html"), "oud").unwrap();
+    std::fs::remove_file(previous.join("index.html")).unwrap();
+    std::fs::create_dir_all(previous.join("index.html/deeper")).unwrap();
+    std::fs::remove_dir_all(previous.join("bericht")).unwrap();
+    std::fs::write(previous.join("bericht"), "a file where a folder belongs").unwrap();
+    site = site.post(post("bb03").title("Terug van weggeweest"));
+    assert_same_as_fresh_build(&site, 2);
+
+    for i in 20..26 {
+        site = site.post(post(&format!("bb{i}")).set("municipality", "asby"));
+    }
+    assert_same_as_fresh_build(&site, 3);
+    assert_same_as_fresh_build(&site, 4);
+}

@@ -75,7 +75,9 @@ pub async fn csv(
     let Some(figures) = read(&state, &period).await else {
         return state.auth.pages.server_error(&origin.prefix);
     };
-    let mut body = Vec::new();
+    // A spreadsheet reads a downloaded file as UTF-8 only after a byte order mark; without
+    // it, a municipality such as "Sociëteit" would come out garbled.
+    let mut body = "\u{feff}".as_bytes().to_vec();
     if let Err(error) = write_csv(&figures, &mut body) {
         tracing::error!(%error, "figures csv not written");
         return state.auth.pages.server_error(&origin.prefix);
