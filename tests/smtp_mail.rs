@@ -98,3 +98,55 @@ fn approval_mail_goes_through_the_configured_smtp_server_not_the_outbox() {
     assert!(mails[0].contains("From: noreply@localhost"), "{}", mails[0]);
     assert!(server.outbox().is_empty(), "nothing went to the outbox");
 }
+
+#[test]
+fn mail_the_smtp_server_did_not_take_is_kept_and_sent_once_it_is_back() {
+    // Guards the retry: with the SMTP server down, an approval still succeeds and its mail
+    // (the poster's only copy of their private link) waits under data/mail-retry/; once
+    // the server listens, serve's retry delivers it and the kept file is gone.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let port_text = port.to_string();
+    let env = [
+        ("BUURTBORD_SMTP_HOST", "127.0.0.1"),
+        ("BUURTBORD_SMTP_PORT", port_text.as_str()),
+        ("BUURTBORD_SMTP_SECURITY", "plain"),
+        ("BUURTBORD_MAIL_RETRY_SECONDS", "1"),
+    ];
+    let server = Server::start_with_moderator_and_env(EMAIL, PASSWORD, &env);
+    let id = server.submit_post("Wie helpt met mijn computer?", POSTER_EMAIL, "");
+    let cookie = server.login(EMAIL, PASSWORD);
+    let item = server.get_with(&cookie, &format!("/beheer/bericht/{id}"));
+    let csrf = field_value(&item.body, "csrf").expect("the decision form has a CSRF token");
+    let approved =
+        server.post_with(&cookie, &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", &csrf)]);
+    assert_eq!(approved.status, 303, "the approval does not wait for mail: {}", approved.body);
+
+    let kept = || -> Vec<String> {
+        std::fs::read_dir(server.data.join("mail-retry"))
+            .map(|entries| {
+                let names = entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned());
+                names.filter(|n| n.ends_with(".json")).collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(kept().len(), 1, "the approval mail is kept: {:?}", kept());
+    let file = std::fs::read_to_string(server.data.join("mail-retry").join(&kept()[0])).unwrap();
+    assert!(file.contains(POSTER_EMAIL), "{file}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("maildir");
+    let _smtp = SmtpServer::start(port, &maildir);
+    let started = Instant::now();
+    while (received(&maildir).is_empty() || !kept().is_empty())
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mails = received(&maildir);
+    assert_eq!(mails.len(), 1, "the kept mail arrived once");
+    assert!(mails[0].contains(&format!("To: {POSTER_EMAIL}")), "{}", mails[0]);
+    assert!(mails[0].contains("/beheer-bericht/"), "with the private link: {}", mails[0]);
+    assert!(kept().is_empty(), "the kept file is removed once sent");
+}

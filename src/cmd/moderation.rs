@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Args;
 use submit_fn::AppState;
-use submit_fn::mail::{MailTemplates, Mailer, OutboxMailer, SmtpConfig, SmtpMailer};
+use submit_fn::mail::{
+    MailTemplates, Mailer, OutboxMailer, RetryingMailer, SmtpConfig, SmtpMailer,
+};
 use submit_fn::moderate::Moderation;
 use submit_fn::publish::LocalPublisher;
 
@@ -31,6 +33,11 @@ impl LocalArgs {
     pub fn outbox(&self) -> PathBuf {
         self.data.join("outbox")
     }
+
+    /// Messages the SMTP server did not take, waiting to be sent again.
+    pub fn mail_retry(&self) -> PathBuf {
+        self.data.join("mail-retry")
+    }
 }
 
 /// The submission function's state on this machine.
@@ -53,15 +60,29 @@ pub fn open_app_with(
 
 /// How this machine sends mail, as site.yaml's sender: through the SMTP server that
 /// `BUURTBORD_SMTP_HOST` names, else into the outbox folder.
+/// A message the server does not take is kept under `data/mail-retry/` and sent again.
 pub fn mailer(args: &LocalArgs, site: &generator::Site) -> anyhow::Result<Arc<dyn Mailer>> {
-    if let Some(config) = SmtpConfig::from_env(&site.mail_from())? {
-        tracing::info!(host = %config.host, "mail goes out through smtp");
-        return Ok(Arc::new(SmtpMailer::new(&config)?));
+    if let Some(retrying) = retrying_mailer(args, site)? {
+        return Ok(retrying);
     }
     let outbox = args.outbox();
     let mailer = OutboxMailer::new(&outbox, &site.mail_from())
         .with_context(|| format!("opening the outbox {}", outbox.display()))?;
     Ok(Arc::new(mailer))
+}
+
+/// The SMTP mailer that keeps what fails for a later try, when `BUURTBORD_SMTP_HOST` is
+/// set; `None` for the outbox, which has nothing to retry.
+pub fn retrying_mailer(
+    args: &LocalArgs,
+    site: &generator::Site,
+) -> anyhow::Result<Option<Arc<RetryingMailer>>> {
+    let Some(config) = SmtpConfig::from_env(&site.mail_from())? else { return Ok(None) };
+    tracing::info!(host = %config.host, "mail goes out through smtp");
+    let dir = args.mail_retry();
+    let mailer = RetryingMailer::new(Arc::new(SmtpMailer::new(&config)?), &dir)
+        .with_context(|| format!("opening {}", dir.display()))?;
+    Ok(Some(Arc::new(mailer)))
 }
 
 /// The queue store alone, for read-only commands.

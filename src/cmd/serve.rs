@@ -31,7 +31,9 @@ use tower_http::timeout::TimeoutLayer;
 /// The longest one request may take, from its first byte to the answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-use super::moderation::{LocalArgs, build_options, mailer, moderation, open_app_with};
+use super::moderation::{
+    LocalArgs, build_options, mailer, moderation, open_app_with, retrying_mailer,
+};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -75,7 +77,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
 
     let moderators = submit_fn::local::moderator_store(&local.data)?;
-    let mailer = mailer(local, &site)?;
+    let retrying = retrying_mailer(local, &site)?;
+    let mailer = match &retrying {
+        Some(retrying) => Arc::clone(retrying) as Arc<dyn submit_fn::mail::Mailer>,
+        None => mailer(local, &site)?,
+    };
+    if let Some(retrying) = retrying {
+        tokio::spawn(retry_mail(retrying, mail_retry_interval()?));
+    }
     let notifier = Notifier {
         moderators: Arc::clone(&moderators),
         mailer: Arc::clone(&mailer),
@@ -147,6 +156,30 @@ async fn not_found(page: std::path::PathBuf) -> Response {
     match tokio::fs::read_to_string(&page).await {
         Ok(html) => (StatusCode::NOT_FOUND, Html(html)).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// How often mail the SMTP server did not take is tried again: five minutes, or
+/// `BUURTBORD_MAIL_RETRY_SECONDS`.
+fn mail_retry_interval() -> anyhow::Result<Duration> {
+    match std::env::var("BUURTBORD_MAIL_RETRY_SECONDS") {
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+            _ => anyhow::bail!(
+                "BUURTBORD_MAIL_RETRY_SECONDS must be a whole number of seconds above 0"
+            ),
+        },
+        Err(_) => Ok(Duration::from_secs(300)),
+    }
+}
+
+/// Sends again, every `every`, what the SMTP server did not take.
+async fn retry_mail(mailer: Arc<submit_fn::mail::RetryingMailer>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(error) = mailer.retry(chrono::Utc::now()).await {
+            tracing::error!(%error, "mail retry failed");
+        }
     }
 }
 

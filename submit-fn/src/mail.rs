@@ -11,6 +11,7 @@
 //! data of the poster at all: its template receives none.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tera::{Context, Tera};
 
 /// One message, as the application composes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
     /// The recipient's address (`naam@example.nl` or `Naam <naam@example.nl>`).
     pub to: String,
@@ -236,6 +237,130 @@ impl Mailer for SmtpMailer {
         let response = self.transport.send(message).await?;
         tracing::info!(code = %response.code(), "mail accepted by smtp server");
         Ok(())
+    }
+}
+
+/// How long [`RetryingMailer`] keeps trying one message before it gives up on it.
+pub const MAIL_RETRY_DAYS: i64 = 3;
+
+/// Sends through another mailer (SMTP); a message that mailer could not hand over is kept
+/// as a file in a folder and sent again by [`RetryingMailer::retry`], which `serve` runs
+/// every few minutes and `buurtbord daily` once. Without it an SMTP server that is down
+/// for a minute would cost a poster the only mail with their private link.
+///
+/// The kept files hold addresses and texts, so the folder lives under the private data
+/// folder and a message is deleted as soon as it is sent or after [`MAIL_RETRY_DAYS`].
+pub struct RetryingMailer {
+    inner: Arc<dyn Mailer>,
+    dir: PathBuf,
+}
+
+/// What one [`RetryingMailer::retry`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RetryReport {
+    pub sent: usize,
+    pub kept: usize,
+    pub given_up: usize,
+}
+
+impl RetryingMailer {
+    /// Sends through `inner`, keeping what fails in `dir` (created when missing).
+    pub fn new(
+        inner: Arc<dyn Mailer>,
+        dir: impl Into<PathBuf>,
+    ) -> Result<RetryingMailer, MailError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| MailError::Io { path: dir.clone(), source })?;
+        Ok(RetryingMailer { inner, dir })
+    }
+
+    /// Tries every kept message once, oldest first: a sent one is deleted, one older than
+    /// [`MAIL_RETRY_DAYS`] is given up (and deleted), the rest wait for the next try.
+    pub async fn retry(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<RetryReport, MailError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| MailError::Io { path, source }
+        };
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .map_err(io(&self.dir))?
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".json") && !name.starts_with('.'))
+            .collect();
+        names.sort();
+        let mut report = RetryReport::default();
+        for name in names {
+            let path = self.dir.join(&name);
+            let kept_at = chrono::NaiveDateTime::parse_from_str(
+                &name[..name.len().min(22)],
+                "%Y%m%dT%H%M%S%.6f",
+            )
+            .map(|t| t.and_utc())
+            .unwrap_or(now);
+            let mail = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<Mail>(&bytes).ok());
+            let sent = match &mail {
+                Some(mail) => self.inner.send(mail).await.map_err(|e| e.to_string()),
+                None => Err("unreadable file".to_owned()),
+            };
+            if sent.is_ok() {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+                tracing::info!(file = %name, "kept mail sent");
+                report.sent += 1;
+            } else if now - kept_at > chrono::Duration::days(MAIL_RETRY_DAYS) || mail.is_none() {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+                tracing::error!(file = %name, error = sent.err().unwrap_or_default(), "kept mail given up");
+                report.given_up += 1;
+            } else {
+                report.kept += 1;
+            }
+        }
+        if report != RetryReport::default() {
+            tracing::info!(
+                sent = report.sent,
+                kept = report.kept,
+                given_up = report.given_up,
+                "mail retry"
+            );
+        }
+        Ok(report)
+    }
+
+    /// Writes `mail` into the folder under a name that sorts by time.
+    async fn keep(&self, mail: &Mail) -> Result<String, MailError> {
+        let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
+        let name = format!("{now}Z-{:08x}.json", rand::random::<u32>());
+        let bytes = serde_json::to_vec(mail).expect("a mail serialises");
+        let (tmp, path) = (self.dir.join(format!(".{name}.tmp")), self.dir.join(&name));
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| MailError::Io { path, source }
+        };
+        tokio::fs::write(&tmp, &bytes).await.map_err(io(&tmp))?;
+        tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
+        Ok(name)
+    }
+}
+
+#[async_trait]
+impl Mailer for RetryingMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        match self.inner.send(mail).await {
+            Ok(()) => Ok(()),
+            // A message that cannot be built now will not build later either.
+            Err(e @ (MailError::Address(_) | MailError::Build(_) | MailError::Template(_))) => {
+                Err(e)
+            }
+            Err(error) => {
+                let file = self.keep(mail).await?;
+                tracing::warn!(%error, %file, "mail not sent, kept to send again");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -494,5 +619,60 @@ impl MailTemplates {
             text: render("txt")?,
             html: render("html")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real SMTP client pointed at a loopback port nobody listens on.
+    fn unreachable_smtp() -> Arc<dyn Mailer> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let config = SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            security: Security::Plain,
+            user: None,
+            password: None,
+            from: "noreply@example.nl".into(),
+        };
+        Arc::new(SmtpMailer::new(&config).unwrap())
+    }
+
+    fn mail() -> Mail {
+        Mail {
+            to: "bewoner@example.nl".into(),
+            reply_to: None,
+            subject: "Uw bericht staat online".into(),
+            text: "tekst".into(),
+            html: "<p>tekst</p>".into(),
+        }
+    }
+
+    // Guards the limits of keeping mail: a failed send is kept and tried again, a kept
+    // message is given up (and its file deleted) only after MAIL_RETRY_DAYS, a file that
+    // is not a kept mail at once, and a mail that cannot be built is refused, not kept.
+    #[tokio::test]
+    async fn kept_mail_waits_until_sent_or_too_old_and_bad_files_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = RetryingMailer::new(unreachable_smtp(), dir.path()).unwrap();
+        mailer.send(&mail()).await.expect("kept rather than failed");
+        let now = chrono::Utc::now();
+        let kept = RetryReport { sent: 0, kept: 1, given_up: 0 };
+        assert_eq!(mailer.retry(now).await.unwrap(), kept);
+        assert_eq!(mailer.retry(now + chrono::Duration::days(2)).await.unwrap(), kept);
+
+        std::fs::write(dir.path().join("20261201T000000.000000Z-00000000.json"), "{kapot").unwrap();
+        let report = mailer
+            .retry(now + chrono::Duration::days(MAIL_RETRY_DAYS) + chrono::Duration::minutes(1));
+        assert_eq!(report.await.unwrap(), RetryReport { sent: 0, kept: 0, given_up: 2 });
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left behind");
+
+        let bad = Mail { to: "geen adres".into(), ..mail() };
+        assert!(matches!(mailer.send(&bad).await, Err(MailError::Address(_))));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a bad address is not kept");
     }
 }
