@@ -149,6 +149,9 @@ fn stats_from_and_to_choose_the_months_and_a_bad_month_is_wrong_usage() {
     assert_eq!(csv.lines().collect::<Vec<_>>(), [HEADING, JANUARY]);
     let (_, stderr) = data.stats(&["--from", "januari"], 2);
     assert!(stderr.contains("januari"), "{stderr}");
+    // A reversed period would show empty figures that read as "nothing happened".
+    let (_, stderr) = data.stats(&["--from", "2027-02", "--to", "2027-01"], 2);
+    assert!(stderr.contains("--from comes after --to"), "{stderr}");
 }
 
 #[test]

@@ -53,8 +53,9 @@ pub fn check(content_dir: &Path, theme_dir: &Path) -> Result<Content, BuildError
 
 /// Builds the whole site into `options.out`.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let lock = crate::output::lock_output(&options.out)?;
     let model = Model::load(options)?;
-    let (report, _) = model.write_full(&options.out)?;
+    let (report, _) = model.write_full(&options.out, lock)?;
     Ok(report)
 }
 
@@ -130,9 +131,13 @@ impl Model {
 
     /// Renders everything into a staging folder and swaps it in at `out`. Returns the
     /// report and every written file with its bytes' hash, for later incremental updates.
-    pub fn write_full(&self, out: &Path) -> Result<(BuildReport, Vec<(String, u64)>), BuildError> {
+    pub fn write_full(
+        &self,
+        out: &Path,
+        lock: std::fs::File,
+    ) -> Result<(BuildReport, Vec<(String, u64)>), BuildError> {
         let started = std::time::Instant::now();
-        let staging = Staging::new(out)?;
+        let staging = Staging::new(out, lock)?;
         // Each page is written as soon as it is rendered, so memory holds one page per
         // worker rather than the whole site (which is most of a 100,000-post build's RSS).
         let mut written: Vec<(String, u64, u64)> = self

@@ -36,16 +36,14 @@ pub enum BuildError {
     Content(Vec<ContentError>),
     #[error("theme: {0}")]
     Theme(String),
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The reason is part of the message and not a `source`, so a report that prints the
+    // whole chain does not say it twice.
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
 }
 
 impl BuildError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io { path: path.into(), error: source }
     }
 }

@@ -54,8 +54,9 @@ impl LiveSite {
     /// Builds the whole site into `options.out` and keeps it in memory.
     pub fn open(options: BuildOptions) -> Result<(LiveSite, BuildReport), BuildError> {
         let seen = PostsWatch::start(&options.content.join("posts"))?;
+        let lock = crate::output::lock_output(&options.out)?;
         let model = Model::load(&options)?;
-        let (report, hashes) = model.write_full(&options.out)?;
+        let (report, hashes) = model.write_full(&options.out, lock)?;
         let hashes = hashes.into_iter().collect();
         Ok((LiveSite { model, options, hashes, seen: Some(seen) }, report))
     }
@@ -240,6 +241,9 @@ impl LiveSite {
         files.extend(model.feeds());
         files.extend(model.sitemap());
         let rendered = files.len();
+        // A `buurtbord build` of the same folder takes turns with this update, so neither
+        // swaps in or writes over what the other just wrote.
+        let _lock = crate::output::lock_output(&self.options.out)?;
         let written = self.write_changed(files)?;
         let removed = self.remove_files(&stale)?;
         tracing::info!(rendered, written = written.len(), removed = removed.len(), "site updated");

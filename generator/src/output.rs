@@ -31,14 +31,13 @@ pub struct Staging {
 
 impl Staging {
     /// Opens the staging folder next to `target`: the site the last build replaced when
-    /// there is one, else a new empty folder.
-    pub fn new(target: &Path) -> Result<Staging, BuildError> {
+    /// there is one, else a new empty folder. `lock` is the output's lock
+    /// ([`lock_output`]), taken before the content was read, so that no update of the
+    /// site made in between is lost when this build is swapped in.
+    pub fn new(target: &Path, lock: std::fs::File) -> Result<Staging, BuildError> {
         let target = absolute(target)?;
         let parent = target.parent().unwrap_or(Path::new("/")).to_path_buf();
-        std::fs::create_dir_all(&parent).map_err(|e| BuildError::io(&parent, e))?;
-        let lock_path = sibling(&target, "lock");
-        let lock = std::fs::File::create(&lock_path).map_err(|e| BuildError::io(&lock_path, e))?;
-        lock.lock().map_err(|e| BuildError::io(&lock_path, e))?;
+        refuse_foreign_folder(&target)?;
         let dir = sibling(&target, "building");
         let previous = sibling(&target, "previous");
         // A building folder left by an interrupted build holds a mix of two sites; it is
@@ -47,7 +46,14 @@ impl Staging {
             std::fs::rename(&previous, &dir).map_err(|e| BuildError::io(&previous, e))?;
         }
         let reused = is_dir(&dir);
-        if !reused {
+        if reused {
+            // Only real folders and plain files of our own may stay: anything else (a link,
+            // a second name of a file elsewhere, a pipe, odd permissions) could make this
+            // build write outside the site, hang, or publish what readers cannot open.
+            let modes = fresh_modes(&parent).map_err(|e| BuildError::io(&parent, e))?;
+            let cleared = clean(&dir, modes).map_err(|(path, e)| BuildError::io(path, e))?;
+            tracing::debug!(cleared, "previous site checked before reuse");
+        } else {
             remove_any(&dir).map_err(|e| BuildError::io(&dir, e))?;
             std::fs::create_dir(&dir).map_err(|e| BuildError::io(&dir, e))?;
         }
@@ -123,6 +129,128 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Takes the output folder's lock file (`.<out>.lock`), waiting while another build or a
+/// running `serve` writes the site; held until the returned file is dropped.
+pub fn lock_output(target: &Path) -> Result<std::fs::File, BuildError> {
+    let target = absolute(target)?;
+    let parent = target.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+    let path = sibling(&target, "lock");
+    // A link put in the lock's place must not make us create or truncate its target.
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        remove_any(&path).map_err(|e| BuildError::io(&path, e))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| BuildError::io(&path, e))?;
+    file.lock().map_err(|e| BuildError::io(&path, e))?;
+    Ok(file)
+}
+
+/// Refuses an output folder that holds other things than a site: the build replaces the
+/// whole folder, and a later build removes whatever the site does not have, so
+/// `--out .` in a project, or a home folder, would lose its files.
+fn refuse_foreign_folder(target: &Path) -> Result<(), BuildError> {
+    let Ok(mut entries) = std::fs::read_dir(target) else { return Ok(()) };
+    let empty = entries.next().is_none();
+    let site = ["index.html", "sitemap.xml"].iter().any(|f| target.join(f).is_file());
+    if empty || site {
+        return Ok(());
+    }
+    let reason = "this folder is not empty and holds no site built by buurtbord (no \
+        index.html); choose a new or empty folder for the site";
+    Err(BuildError::io(target, std::io::Error::other(reason)))
+}
+
+/// The permission bits a new file and a new folder get here (after the umask), learnt by
+/// making one of each beside the output.
+#[cfg(unix)]
+fn fresh_modes(parent: &Path) -> std::io::Result<(u32, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let probe = parent.join(format!(".buurtbord-probe-{}", std::process::id()));
+    std::fs::create_dir(&probe)?;
+    let dir_mode = std::fs::metadata(&probe)?.permissions().mode() & 0o7777;
+    let file = probe.join("f");
+    std::fs::write(&file, b"")?;
+    let file_mode = std::fs::metadata(&file)?.permissions().mode() & 0o7777;
+    std::fs::remove_dir_all(&probe)?;
+    Ok((file_mode, dir_mode))
+}
+
+#[cfg(not(unix))]
+fn fresh_modes(_: &Path) -> std::io::Result<(u32, u32)> {
+    Ok((0, 0))
+}
+
+/// Makes `dir` hold only folders and plain files with the permissions of new ones, each
+/// file its only name: links, pipes, devices and files with a second name (a hard link)
+/// are removed, other permissions reset. Returns how many entries were removed or reset;
+/// on failure, the path that failed.
+fn clean(
+    dir: &Path,
+    (file_mode, dir_mode): (u32, u32),
+) -> Result<usize, (PathBuf, std::io::Error)> {
+    let mut changed = 0;
+    let entries = std::fs::read_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| (dir.to_path_buf(), e))?.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| (path.clone(), e))?;
+        let (keep, mode) = if meta.is_dir() {
+            (true, dir_mode)
+        } else {
+            (meta.is_file() && single_name(&meta), file_mode)
+        };
+        if !keep {
+            remove_any(&path).map_err(|e| (path.clone(), e))?;
+            changed += 1;
+            continue;
+        }
+        if permissions_differ(&meta, mode) {
+            set_mode(&path, mode).map_err(|e| (path.clone(), e))?;
+            changed += 1;
+        }
+        if meta.is_dir() {
+            changed += clean(&path, (file_mode, dir_mode))?;
+        }
+    }
+    Ok(changed)
+}
+
+#[cfg(unix)]
+fn single_name(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    meta.nlink() == 1
+}
+
+#[cfg(not(unix))]
+fn single_name(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+#[cfg(unix)]
+fn permissions_differ(meta: &std::fs::Metadata, mode: u32) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777 != mode
+}
+
+#[cfg(not(unix))]
+fn permissions_differ(_: &std::fs::Metadata, _: u32) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn is_dir(path: &Path) -> bool {

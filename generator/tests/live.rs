@@ -270,3 +270,30 @@ fn repeated_updates_through_spare_files_equal_a_full_build_each_time() {
     assert_same_as_full_build(&content, &out, tmp.path());
     assert!(!spares.join("bericht/nieuwe-hulpvraag-in-huizen/index.html").exists());
 }
+
+// Guards the turn-taking of a running site and a `buurtbord build` of the same folder: an
+// update waits while a build holds the output's lock (a build swapped in after the update
+// would otherwise drop the new post), and goes on once the build is done.
+#[test]
+fn an_update_waits_for_a_build_of_the_same_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let content = sample(tmp.path());
+    let out = tmp.path().join("public");
+    let (mut live, _) = LiveSite::open(options(&content, &out)).unwrap();
+    let path = content.join("posts/01NEW0000000000000000000X1.md");
+    std::fs::write(&path, NEW_POST).unwrap();
+
+    let build_lock = generator::output::lock_output(&out).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let update = std::thread::spawn(move || {
+        let report = live.upsert_post(&path);
+        done.send(()).unwrap();
+        report
+    });
+    let waited = finished.recv_timeout(std::time::Duration::from_millis(500));
+    assert!(waited.is_err(), "the update did not wait for the build's lock");
+    assert!(!out.join("bericht/nieuwe-hulpvraag-in-huizen/index.html").exists());
+    drop(build_lock);
+    update.join().unwrap().unwrap();
+    assert!(out.join("bericht/nieuwe-hulpvraag-in-huizen/index.html").exists());
+}

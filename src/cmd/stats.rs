@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use submit_fn::rules::SiteRules;
-use submit_fn::stats::{Figures, Period, figures, write_csv};
+use submit_fn::stats::{Figures, Period, PeriodError, figures, write_csv};
 use submit_fn::store::{DynamoQueue, SqliteQueue, StatsStore};
 
 use super::SiteDirs;
@@ -39,8 +39,12 @@ pub struct StatsArgs {
 pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
     let period = match Period::parse(args.from.as_deref(), args.to.as_deref()) {
         Ok(period) => period,
-        Err(text) => {
+        Err(PeriodError::NotAMonth(text)) => {
             eprintln!("error: `{text}` is not a month; write it as YYYY-MM, e.g. 2027-01");
+            return Ok(ExitCode::from(2));
+        }
+        Err(PeriodError::Reversed) => {
+            eprintln!("error: --from comes after --to; the first month goes in --from");
             return Ok(ExitCode::from(2));
         }
     };

@@ -213,9 +213,12 @@ async fn login(
 }
 
 /// Checks the password. The attempt is counted before the password is hashed, by the
-/// store's one conditional write, and only an attempt that this write left unlocked (or
-/// that itself set the lock) is hashed; so guesses sent all at once get no more tries than
-/// guesses sent one by one. A right password clears the count.
+/// store's one atomic write, and only an attempt that this write left unlocked is hashed:
+/// the one that sets the lock is refused like every attempt during it. So guesses sent all
+/// at once get no more tries than guesses sent one by one (at most `MAX_FAILED_LOGINS - 1`
+/// passwords are ever checked between locks), and a burst of guesses is answered the same,
+/// and as fast, for a real account as for an unknown address. A right password clears the
+/// count.
 async fn attempt(
     auth: &Auth,
     email: &str,
@@ -226,31 +229,28 @@ async fn attempt(
     if let Some(until) = moderator.as_ref().and_then(|m| locked_until(&m.lock, now)) {
         return Ok(Attempt::Locked(until));
     }
-    let Some(moderator) = moderator else {
+    let after = match &moderator {
+        Some(_) => auth.moderators.record_failed_login(email, now).await?,
         // Counted and locked like a real account, so the answers do not tell them apart.
-        let tag = auth.account_tag(email);
-        let Some(after) = auth.unknown_login_failed(&tag, now) else {
-            let until = locked_until(&auth.unknown_login_lock(&tag), now);
-            return Ok(until.map_or(Attempt::Wrong, Attempt::Locked));
-        };
-        verify_password_blocking(password, None).await?;
-        return Ok(locked_until(&after, now).map_or(Attempt::Wrong, Attempt::Locked));
+        None => {
+            let tag = auth.account_tag(email);
+            Some(
+                auth.unknown_login_failed(&tag, now)
+                    .unwrap_or_else(|| auth.unknown_login_lock(&tag)),
+            )
+        }
     };
-    let expected = moderator.lock.after_failure(now);
-    let Some(after) = auth.moderators.record_failed_login(email, now).await? else {
-        return Ok(Attempt::Wrong);
-    };
-    if let Some(until) = locked_until(&after, now).filter(|_| Some(after) != expected) {
+    // No account any more: it was removed between the two reads.
+    let Some(after) = after else { return Ok(Attempt::Wrong) };
+    if let Some(until) = locked_until(&after, now) {
         return Ok(Attempt::Locked(until));
     }
-    if verify_password_blocking(password, Some(moderator.password_hash)).await? {
+    // An unknown address is checked against a dummy hash, which never matches.
+    if verify_password_blocking(password, moderator.map(|m| m.password_hash)).await? {
         auth.moderators.clear_failed_logins(email).await?;
         return Ok(Attempt::Success);
     }
-    Ok(match locked_until(&after, now) {
-        Some(until) => Attempt::Locked(until),
-        None => Attempt::Wrong,
-    })
+    Ok(Attempt::Wrong)
 }
 
 fn locked_until(lock: &LockState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

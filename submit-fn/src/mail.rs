@@ -389,11 +389,14 @@ pub struct MailTemplates {
 }
 
 /// The templates of each mail: subject, text, HTML.
-const TEMPLATES: [(&str, &str); 28] = [
+const TEMPLATES: [(&str, &str); 31] = [
     ("mail/base.html", include_str!("../templates/mail/base.html")),
     ("mail/approved.subject.txt", include_str!("../templates/mail/approved.subject.txt")),
     ("mail/approved.txt", include_str!("../templates/mail/approved.txt")),
     ("mail/approved.html", include_str!("../templates/mail/approved.html")),
+    ("mail/received.subject.txt", include_str!("../templates/mail/received.subject.txt")),
+    ("mail/received.txt", include_str!("../templates/mail/received.txt")),
+    ("mail/received.html", include_str!("../templates/mail/received.html")),
     ("mail/rejected.subject.txt", include_str!("../templates/mail/rejected.subject.txt")),
     ("mail/rejected.txt", include_str!("../templates/mail/rejected.txt")),
     ("mail/rejected.html", include_str!("../templates/mail/rejected.html")),
@@ -436,6 +439,23 @@ impl MailTemplates {
 
     /// To the poster: the post `title` is online at `post_url`; `manage_url` is their
     /// private link to change, extend or withdraw it.
+    /// Tells a poster their post arrived and waits for a volunteer, with their private
+    /// link: the page after the form is easily closed, and this is the link's first copy
+    /// that lasts.
+    pub fn received_mail(
+        &self,
+        to: &str,
+        name: &str,
+        title: &str,
+        manage_url: &str,
+    ) -> Result<Mail, MailError> {
+        let mut context = self.context();
+        context.insert("name", name);
+        context.insert("title", title);
+        context.insert("manage_url", manage_url);
+        self.render("received", to, &context)
+    }
+
     pub fn approved_mail(
         &self,
         to: &str,

@@ -1,5 +1,6 @@
-//! The mail to moderators who asked for one when a new post waits in the queue, and who
-//! receives a response that no poster can ([`centre`]).
+//! The mail to moderators who asked for one when a new post waits in the queue, the
+//! receipt to its poster with their private link, and who receives a response that no
+//! poster can ([`centre`]).
 //!
 //! Invariant: the message names nothing of the post or its poster (the template receives
 //! only the number waiting and the link to /beheer), and a failure to mail never undoes or
@@ -20,6 +21,21 @@ pub struct Notifier {
 }
 
 impl Notifier {
+    /// Mails the poster of a newly queued post, if they gave an address, that it arrived,
+    /// with their private link. A failure is logged and dropped: the post is queued.
+    pub async fn received(&self, item: &crate::store::QueueItem, manage_url: &str) {
+        let Some(to) = &item.submission.email else { return };
+        let s = &item.submission;
+        let sent = match self.mails.received_mail(to, &s.display_name, &s.title, manage_url) {
+            Ok(mail) => self.mailer.send(&mail).await,
+            Err(error) => Err(error),
+        };
+        match sent {
+            Ok(()) => tracing::info!(id = %item.id, "poster told the post arrived"),
+            Err(error) => tracing::error!(id = %item.id, %error, "receipt to poster failed"),
+        }
+    }
+
     /// Mails every moderator who turned the notice on that a post waits. Returns how many
     /// mails were handed to the mailer.
     pub async fn new_post(&self, queue: &dyn QueueStore) -> usize {

@@ -81,6 +81,8 @@ const SHOWN_FIELDS: [&str; 13] = [
 #[derive(Serialize)]
 struct ConfirmationData<'a> {
     manage_url: &'a str,
+    /// Whether the poster gave an e-mail address (then the link was mailed too).
+    mailed: bool,
 }
 
 #[derive(Serialize)]
@@ -177,8 +179,8 @@ fn form_view(rules: &SiteRules, page: &FormPage<'_>) -> FormView {
 
 impl Pages {
     /// The confirmation with the private management link.
-    pub fn confirmation(&self, manage_url: &str) -> Result<String, PagesError> {
-        Ok(self.renderer.page("bedankt.html", &ConfirmationData { manage_url })?)
+    pub fn confirmation(&self, manage_url: &str, mailed: bool) -> Result<String, PagesError> {
+        Ok(self.renderer.page("bedankt.html", &ConfirmationData { manage_url, mailed })?)
     }
 
     /// The poster's management page (`beheren.html`).

@@ -67,11 +67,21 @@ pub struct Period {
     pub to: Option<String>,
 }
 
+/// Why a period was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodError {
+    /// This end is not a `YYYY-MM` month.
+    NotAMonth(String),
+    /// The first month comes after the last: the figures would be empty, and an empty
+    /// table reads as "nothing happened".
+    Reversed,
+}
+
 impl Period {
-    /// A period from two optional `YYYY-MM` texts; an end that is not such a month is
-    /// refused with the text as the error.
-    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Period, String> {
-        let month = |text: Option<&str>| -> Result<Option<String>, String> {
+    /// A period from two optional `YYYY-MM` texts; an end that is not such a month, or a
+    /// start after the end, is refused.
+    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Period, PeriodError> {
+        let month = |text: Option<&str>| -> Result<Option<String>, PeriodError> {
             let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
                 return Ok(None);
             };
@@ -79,9 +89,15 @@ impl Period {
                 .ok()
                 .filter(|_| text.len() == 7)
                 .map(|_| Some(text.to_owned()))
-                .ok_or_else(|| text.to_owned())
+                .ok_or_else(|| PeriodError::NotAMonth(text.to_owned()))
         };
-        Ok(Period { from: month(from)?, to: month(to)? })
+        let period = Period { from: month(from)?, to: month(to)? };
+        if let (Some(from), Some(to)) = (&period.from, &period.to)
+            && from > to
+        {
+            return Err(PeriodError::Reversed);
+        }
+        Ok(period)
     }
 
     fn contains(&self, month: &str) -> bool {
@@ -164,8 +180,11 @@ mod tests {
         let period = Period::parse(Some("2027-01"), None).unwrap();
         assert!(period.contains("2027-01") && period.contains("2030-12"));
         assert!(!period.contains("2026-12"));
-        assert_eq!(Period::parse(Some("2027-13"), None), Err("2027-13".to_owned()));
-        assert_eq!(Period::parse(None, Some("januari")), Err("januari".to_owned()));
+        let not_a_month = |text: &str| Err(PeriodError::NotAMonth(text.to_owned()));
+        assert_eq!(Period::parse(Some("2027-13"), None), not_a_month("2027-13"));
+        assert_eq!(Period::parse(None, Some("januari")), not_a_month("januari"));
+        assert_eq!(Period::parse(Some("2027-02"), Some("2027-01")), Err(PeriodError::Reversed));
+        assert!(Period::parse(Some("2027-01"), Some("2027-01")).is_ok());
         assert_eq!(Period::parse(Some(" "), None), Ok(Period::default()));
     }
 }

@@ -102,6 +102,8 @@ async fn accept(
         Created::Stored => {
             tracing::info!(id = %item.id, "submission queued");
             if let Some(notifier) = &app.notifier {
+                let token = app.secrets.management_token(&item.nonce);
+                notifier.received(&item, &manage_url(app, &item.id, &token)).await;
                 notifier.new_post(app.store.as_ref()).await;
             }
             Ok(confirm(app, origin, &item))
@@ -243,8 +245,9 @@ pub async fn confirmation(
         if !token_matches(&token, &item.token_hash) {
             return Err(AppError::NotFound);
         }
-        let manage_url = format!("{}{MANAGE_PATH}/{}?token={token}", app.pages.site_root(), id);
-        let html = app.pages.confirmation(&manage_url)?;
+        // The link goes out by mail only where serve or the cloud function can mail.
+        let mailed = item.submission.email.is_some() && app.notifier.is_some();
+        let html = app.pages.confirmation(&manage_url(&app, &id, &token), mailed)?;
         // The page holds a secret link: keep it out of caches and Referer headers.
         let headers =
             [(header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "no-referrer")];
@@ -254,6 +257,11 @@ pub async fn confirmation(
         Ok(response) => response,
         Err(error) => error.into_page(&app.pages, &form_url(&origin)),
     }
+}
+
+/// The poster's private management link, absolute, as the page and the mail give it.
+fn manage_url(app: &AppState, id: &str, token: &str) -> String {
+    format!("{}{MANAGE_PATH}/{id}?token={token}", app.pages.site_root())
 }
 
 fn form_url(origin: &Origin) -> String {

@@ -234,6 +234,32 @@ async fn an_unknown_address_is_locked_exactly_like_a_real_account() {
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "the lock ran out");
 }
 
+// Guards the burst: after four wrong passwords, a burst of guesses sent at once (the
+// right password among them) is all refused with 423 and no session, for a real account
+// as for an unknown address; the attempt that sets the lock checks no password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_after_four_wrong_passwords_is_all_locked_even_with_the_right_one() {
+    let fixture = Fixture::new("https://buurtbord.example.nl/").await;
+    for address in [EMAIL, "onbekend@example.nl"] {
+        for _ in 0..4 {
+            let answer = fixture.login(address, "fout fout fout").await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        }
+        let (a, b, c, d, e, f) = tokio::join!(
+            fixture.login(address, PASSWORD),
+            fixture.login(address, "fout 1"),
+            fixture.login(address, "fout 2"),
+            fixture.login(address, "fout 3"),
+            fixture.login(address, PASSWORD),
+            fixture.login(address, "fout 4"),
+        );
+        for answer in [a, b, c, d, e, f] {
+            assert_eq!(answer.status, StatusCode::LOCKED, "{address}");
+            assert!(answer.set_cookie.is_none(), "{address}: no session past the limit");
+        }
+    }
+}
+
 // Guards the absolute expiry: a cookie whose signed expiry has passed is refused, and so is
 // a real session eight hours after login, however the browser kept it.
 #[tokio::test]

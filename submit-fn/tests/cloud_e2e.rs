@@ -271,8 +271,11 @@ async fn post_sent_through_function_url_is_approved_published_to_s3_and_mailed_t
         .iter()
         .filter(|m| m["destinations"].as_array().is_some_and(|d| d.iter().any(|a| a == &poster)))
         .collect();
-    assert_eq!(to_poster.len(), 1, "one mail to the poster: {mails:?}");
-    assert_eq!(to_poster[0]["source"], FROM);
-    let raw = to_poster[0]["raw_data"].as_str().unwrap();
-    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert_eq!(to_poster.len(), 2, "two mails to the poster, received and online: {mails:?}");
+    let subjects = ["Subject: We hebben uw bericht ontvangen", "Subject: Uw bericht staat online"];
+    for (mail, subject) in to_poster.iter().zip(subjects) {
+        assert_eq!(mail["source"], FROM);
+        let raw = mail["raw_data"].as_str().unwrap();
+        assert!(raw.contains("multipart/alternative") && raw.contains(subject), "{raw}");
+    }
 }

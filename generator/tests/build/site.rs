@@ -201,3 +201,91 @@ fn rebuilding_an_online_site_gives_exactly_a_fresh_build() {
     assert_same_as_fresh_build(&site, 3);
     assert_same_as_fresh_build(&site, 4);
 }
+
+// Whatever was put into the kept previous site or in place of the lock file, a rebuild
+// writes nothing outside the output and gives exactly a fresh build: a linked folder, a
+// file with a second name elsewhere, a link to a file with the right bytes, a pipe, and
+// files or folders nobody may read are all replaced.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_rebuild_writes_only_inside_the_site_whatever_the_previous_site_holds() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let site = busy_site();
+    assert_same_as_fresh_build(&site, 0);
+    assert_same_as_fresh_build(&site, 1);
+    let previous = site.root().join(".out.previous");
+    let outside = site.root().join("outside");
+    std::fs::create_dir_all(outside.join("huizen")).unwrap();
+    std::fs::remove_dir_all(previous.join("gemeente")).unwrap();
+    symlink(&outside, previous.join("gemeente")).unwrap();
+    let victim = outside.join("victim.txt");
+    std::fs::write(&victim, "niet aankomen").unwrap();
+    std::fs::remove_file(previous.join("index.html")).unwrap();
+    std::fs::hard_link(&victim, previous.join("index.html")).unwrap();
+    let same = outside.join("robots.txt");
+    std::fs::copy(site.out().join("robots.txt"), &same).unwrap();
+    std::fs::remove_file(previous.join("robots.txt")).unwrap();
+    symlink(&same, previous.join("robots.txt")).unwrap();
+    std::fs::remove_file(previous.join("404.html")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &previous.join("404.html"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    std::fs::set_permissions(previous.join("sitemap.xml"), std::fs::Permissions::from_mode(0))
+        .unwrap();
+    std::fs::set_permissions(previous.join("bericht"), std::fs::Permissions::from_mode(0o500))
+        .unwrap();
+    let lock = site.root().join(".out.lock");
+    let lock_victim = outside.join("lock-victim.txt");
+    std::fs::write(&lock_victim, "ook niet").unwrap();
+    std::fs::remove_file(&lock).unwrap();
+    symlink(&lock_victim, &lock).unwrap();
+
+    assert_same_as_fresh_build(&site, 2);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "niet aankomen");
+    assert_eq!(std::fs::read_to_string(&lock_victim).unwrap(), "ook niet");
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        4,
+        "nothing new outside the site: {:?}",
+        std::fs::read_dir(&outside).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>()
+    );
+    for (path, meta) in walk(&site.out()) {
+        assert!(!meta.file_type().is_symlink(), "{path:?} is a link");
+        let mode = meta.permissions().mode() & 0o777;
+        assert!(mode & 0o444 == 0o444, "{path:?} is not readable by all: {mode:o}");
+    }
+}
+
+// An output folder that holds something else than a site (a project, a home folder) is
+// refused before anything is written, and its files stay.
+#[test]
+fn a_folder_with_other_files_is_refused_as_output() {
+    let site = busy_site();
+    let folder = site.root().join("mijn-documenten");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("brief.txt"), "belangrijk").unwrap();
+    let error = generator::build(&site.options(&folder)).unwrap_err().to_string();
+    assert!(error.contains("mijn-documenten") && error.contains("not empty"), "{error}");
+    assert_eq!(std::fs::read_to_string(folder.join("brief.txt")).unwrap(), "belangrijk");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
+}
+
+/// Every entry under `dir` with its metadata, links not followed.
+#[cfg(target_os = "linux")]
+fn walk(dir: &std::path::Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push((path, meta));
+    }
+    found
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::BeheerState;
 use crate::app::Origin;
 use crate::auth::ModeratorSession;
-use crate::stats::{Figures, Period, figures, write_csv};
+use crate::stats::{Figures, Period, PeriodError, figures, write_csv};
 
 /// The page, and the CSV beside it.
 pub const FIGURES_PATH: &str = "/beheer/cijfers";
@@ -36,8 +36,9 @@ pub async fn show(
     context.insert("tot", query.tot.as_deref().unwrap_or_default());
     let period = match Period::parse(query.van.as_deref(), query.tot.as_deref()) {
         Ok(period) => period,
-        Err(_) => {
+        Err(error) => {
             context.insert("period_invalid", &true);
+            context.insert("period_reversed", &(error == PeriodError::Reversed));
             context.insert("figures", &Figures::default());
             return state.render(
                 StatusCode::BAD_REQUEST,
