@@ -83,6 +83,28 @@ pub fn render(markdown: &str) -> String {
     SANITIZER.clean(&html).to_string()
 }
 
+/// The text of `markdown` as a reader sees it, without markup: character references
+/// decoded, link targets kept beside their text (a link's address is as readable to a
+/// reader as its words, once clicked).
+pub fn plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                text.push_str(&t)
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                text.push(' ');
+                text.push_str(&dest_url);
+                text.push(' ');
+            }
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push('\n'),
+            _ => {}
+        }
+    }
+    text
+}
+
 /// The first words of the body as plain text, cut at a word boundary near `max_chars`.
 pub fn excerpt(markdown: &str, max_chars: usize) -> String {
     let mut text = String::new();

@@ -29,12 +29,22 @@ pub fn clean_line(s: &str) -> String {
 }
 
 /// NFC-normalises a multi-line text, keeping line breaks and tabs but dropping the
-/// other control characters (they are invalid in XML 1.0 and so would break the feeds).
+/// other control characters (they are invalid in XML 1.0 and so would break the feeds)
+/// and the bidirectional overrides and isolates, which can make text read in another
+/// order than it is written (an address typed backwards that shows forwards). Text in
+/// Arabic or Hebrew needs none of them: its direction comes from its letters.
 pub fn clean_block(s: &str) -> String {
     nfc(s)
         .chars()
-        .filter(|c| matches!(c, '\n' | '\t') || !(is_unwanted(*c) || c.is_control()))
+        .filter(|c| {
+            matches!(c, '\n' | '\t') || !(is_unwanted(*c) || c.is_control() || is_bidi_control(*c))
+        })
         .collect()
+}
+
+/// The explicit bidirectional embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Characters that are not controls in Unicode's sense but are still illegal in XML, and
@@ -48,9 +58,7 @@ fn is_unwanted(c: char) -> bool {
 /// noncharacters YAML and XML refuse, the line and paragraph separators, and the
 /// bidirectional controls that can make a name read backwards.
 pub fn is_forbidden_in_line(c: char) -> bool {
-    c.is_control()
-        || is_unwanted(c)
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || is_unwanted(c) || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// True for a character that shows nothing by itself: white space, and the format and

@@ -216,29 +216,39 @@ fn public_line(
 /// `tel:` or `sms:` link. Such text would be public: contact goes through the site, so the
 /// poster is asked to leave it out.
 ///
-/// The text is also looked at as a reader's device shows it: compatibility-normalised
+/// The text is also looked at as a reader's device shows it: as the site renders its
+/// Markdown (character references such as `&#64;` become `@`), compatibility-normalised
 /// (full-width `０６` and `＠` become `06` and `@`), without invisible characters (a
-/// zero-width space inside an address), and percent-decoded (a Markdown link to
-/// `tel:%30%36…`), since each of those still reaches the reader as a working address.
+/// zero-width space inside an address), percent-decoded (a Markdown link to
+/// `tel:%30%36…`), and with commas between digits left out (`06,12,34,56,78`), since
+/// each of those still reaches the reader as a working address or a number to call.
+/// Digits of every script count (`٠٦١٢…` is a phone number too).
 pub fn has_contact_details(text: &str) -> bool {
     use unicode_normalization::UnicodeNormalization;
     static CONTACT_LINK: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\b(mailto|tel|sms|callto):").expect("a valid pattern"));
-    let shown: String = text.nfkc().filter(|c| !is_invisible(*c)).collect();
+    static DIGIT_COMMA: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\d),(\d)").expect("a valid pattern"));
+    let rendered = generator::markdown::plain_text(text);
+    let shown: String = rendered.nfkc().filter(|c| !is_invisible(*c)).collect();
     let decoded = percent_encoding::percent_decode_str(&shown).decode_utf8_lossy();
-    [text, &shown, &decoded].iter().any(|t| CONTACT_LINK.is_match(t) || looks_like_contact(t))
+    // Twice, since one pass skips every other comma of `1,2,3`.
+    let joined = DIGIT_COMMA.replace_all(&decoded, "$1$2");
+    let joined = DIGIT_COMMA.replace_all(&joined, "$1$2");
+    [text, &rendered, &shown, &decoded, &joined]
+        .iter()
+        .any(|t| CONTACT_LINK.is_match(t) || looks_like_contact(t))
 }
 
 fn looks_like_contact(text: &str) -> bool {
     static EMAIL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"[\w.%+\-]+@[\w\-]+(\.[\w\-]+)+").expect("a valid pattern"));
+    static DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d").expect("a valid pattern"));
     static PHONE_RUN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(\+|\b)\d[\d \u{A0}()._\-/]{6,}\d").expect("a valid pattern")
     });
     EMAIL.is_match(text)
-        || PHONE_RUN
-            .find_iter(text)
-            .any(|run| run.as_str().chars().filter(char::is_ascii_digit).count() >= 9)
+        || PHONE_RUN.find_iter(text).any(|run| DIGIT.find_iter(run.as_str()).count() >= 9)
 }
 
 /// Counts web links: every `http://`, `https://`, and `www.` not already part of one.

@@ -190,6 +190,12 @@ fn contact_details_in_public_text_are_refused() {
         "\u{FF10}\u{FF16}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF15}\u{FF16}\u{FF17}\u{FF18}",
         "06_12_34_56_78",
         "Tel: bel de balie",
+        // As the site renders Markdown: character references become the characters.
+        "jan&#64;example.nl",
+        "&#48;&#54;&#49;&#50;&#51;&#52;&#53;&#54;&#55;&#56;",
+        // Digits of another script, and commas between the digits.
+        "\u{660}\u{666}\u{661}\u{662}\u{663}\u{664}\u{665}\u{666}\u{667}\u{668}",
+        "06,12,34,56,78",
     ];
     for text in contacts {
         for field in ["title", "body", "organisation"] {
