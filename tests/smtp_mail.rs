@@ -57,6 +57,15 @@ fn received(maildir: &Path) -> Vec<String> {
     entries.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect()
 }
 
+/// A resident posts (with an e-mail address) and the moderator approves it in /beheer.
+fn post_and_approve(server: &Server) -> support::Reply {
+    let id = server.submit_post("Wie helpt met mijn computer?", POSTER_EMAIL, "");
+    let cookie = server.login(EMAIL, PASSWORD);
+    let item = server.get_with(&cookie, &format!("/beheer/bericht/{id}"));
+    let csrf = field_value(&item.body, "csrf").expect("the decision form has a CSRF token");
+    server.post_with(&cookie, &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", &csrf)])
+}
+
 #[test]
 fn approval_mail_goes_through_the_configured_smtp_server_not_the_outbox() {
     // Guards the mailer choice by configuration: SMTP when a host is set, and the message
@@ -76,12 +85,7 @@ fn approval_mail_goes_through_the_configured_smtp_server_not_the_outbox() {
     ];
     let server = Server::start_with_moderator_and_env(EMAIL, PASSWORD, &env);
 
-    let id = server.submit_post("Wie helpt met mijn computer?", POSTER_EMAIL, "");
-    let cookie = server.login(EMAIL, PASSWORD);
-    let item = server.get_with(&cookie, &format!("/beheer/bericht/{id}"));
-    let csrf = field_value(&item.body, "csrf").expect("the decision form has a CSRF token");
-    let approved =
-        server.post_with(&cookie, &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", &csrf)]);
+    let approved = post_and_approve(&server);
     assert_eq!(approved.status, 303, "{}", approved.body);
 
     // The receipt of the post and the approval.
@@ -116,12 +120,7 @@ fn mail_the_smtp_server_did_not_take_is_kept_and_sent_once_it_is_back() {
         ("BUURTBORD_MAIL_RETRY_SECONDS", "1"),
     ];
     let server = Server::start_with_moderator_and_env(EMAIL, PASSWORD, &env);
-    let id = server.submit_post("Wie helpt met mijn computer?", POSTER_EMAIL, "");
-    let cookie = server.login(EMAIL, PASSWORD);
-    let item = server.get_with(&cookie, &format!("/beheer/bericht/{id}"));
-    let csrf = field_value(&item.body, "csrf").expect("the decision form has a CSRF token");
-    let approved =
-        server.post_with(&cookie, &format!("/beheer/bericht/{id}/goedkeuren"), &[("csrf", &csrf)]);
+    let approved = post_and_approve(&server);
     assert_eq!(approved.status, 303, "the approval does not wait for mail: {}", approved.body);
 
     let kept = || -> Vec<String> {
