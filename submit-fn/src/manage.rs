@@ -388,8 +388,12 @@ fn post_view(
 
 /// Only the outcomes the page knows; anything else in the address is ignored.
 fn known_outcome(key: &str) -> Option<&'static str> {
-    Outcome::KEYS.into_iter().chain(EditOutcome::KEYS).find(|known| *known == key)
+    let others = Outcome::KEYS.into_iter().chain(EditOutcome::KEYS);
+    others.chain([KEPT]).find(|known| *known == key)
 }
+
+/// The outcome of "Nee, laat mijn bericht staan" on the confirmation: nothing was done.
+const KEPT: &str = "kept";
 
 /// A failed action: an unknown post is the 404, a store failure the calm 500, and a site
 /// update that failed after the queue changed its own page, since doing it again repairs it.

@@ -232,8 +232,12 @@ pub fn has_contact_details(text: &str) -> bool {
     let rendered = generator::markdown::plain_text(text);
     let shown: String = rendered.nfkc().filter(|c| !is_invisible(*c)).collect();
     let decoded = percent_encoding::percent_decode_str(&shown).decode_utf8_lossy();
-    // Twice, since one pass skips every other comma of `1,2,3`.
-    let joined = DIGIT_COMMA.replace_all(&decoded, "$1$2");
+    // The commas are taken out of text that keeps its spaces: "Bel 06,12,34,56,78" must
+    // still read as a word and a number, and "3, 10, 17 en 24 januari" as dates. Twice,
+    // since one pass skips every other comma of `1,2,3`.
+    let spaced: String =
+        rendered.nfkc().filter(|c| c.is_whitespace() || !is_invisible(*c)).collect();
+    let joined = DIGIT_COMMA.replace_all(&spaced, "$1$2");
     let joined = DIGIT_COMMA.replace_all(&joined, "$1$2");
     [text, &rendered, &shown, &decoded, &joined]
         .iter()

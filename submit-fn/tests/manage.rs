@@ -386,6 +386,12 @@ async fn withdraw_and_helped_ask_first_and_change_nothing_until_confirmed() {
         assert!(page.body.contains(yes), "{action}: {}", page.body);
         assert!(page.body.contains("name=\"zeker\" value=\"ja\""));
         assert!(page.body.contains("Nee, laat mijn bericht staan"));
+        let no_link = format!("href=\"?token={token}&amp;uitkomst=kept\"");
+        assert!(page.body.contains(&no_link), "{}", page.body);
+        let no = format!("/beheer-bericht/{id}?token={token}&uitkomst=kept");
+        let kept = desk.get(&no).await;
+        assert!(kept.body.contains("Uw bericht blijft staan."), "{}", kept.body);
+        assert_eq!(desk.item(&id).await.status, Status::Approved);
 
         let done = desk.act(&id, action, &token).await;
         assert!(

@@ -196,6 +196,7 @@ fn contact_details_in_public_text_are_refused() {
         // Digits of another script, and commas between the digits.
         "\u{660}\u{666}\u{661}\u{662}\u{663}\u{664}\u{665}\u{666}\u{667}\u{668}",
         "06,12,34,56,78",
+        "Bel mij op 06,12,34,56,78 als u kunt helpen.",
     ];
     for text in contacts {
         for field in ["title", "body", "organisation"] {
@@ -213,6 +214,9 @@ fn contact_details_in_public_text_are_refused() {
         "Kamer 2026 in het ziekenhuis",
         "Hotel: De Gooische Brink",
         "Op 3, 10, 17, 24 en 31 januari",
+        "Data: 3, 10, 17, 24, 31 januari",
+        "3, 10, 17, 24, 31 januari kan ik",
+        "Prijs 1,50 of 2,75 euro per keer",
     ];
     for text in harmless {
         assert_eq!(rule(&[("body", text)], "body"), None, "{text:?}");

@@ -71,7 +71,8 @@ pub async fn csv(
     Query(query): Query<PeriodQuery>,
 ) -> Response {
     let Ok(period) = Period::parse(query.van.as_deref(), query.tot.as_deref()) else {
-        return (StatusCode::BAD_REQUEST, "van/tot: YYYY-MM").into_response();
+        let why = "Deze periode kan niet: schrijf de maanden als jjjj-mm, de eerste maand vóór de laatste.";
+        return (StatusCode::BAD_REQUEST, why).into_response();
     };
     let Some(figures) = read(&state, &period).await else {
         return state.auth.pages.server_error(&origin.prefix);
