@@ -122,21 +122,28 @@ impl OutboxMailer {
 impl Mailer for OutboxMailer {
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         let bytes = build_message(&self.from, mail)?.formatted();
-        let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
-        let name = format!("{now}-{:08x}.eml", rand::random::<u32>());
-        // Written under a hidden name, then renamed: a reader of the outbox never sees
-        // half a message.
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        let path = self.dir.join(&name);
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| MailError::Io { path, source }
-        };
-        tokio::fs::write(&tmp, &bytes).await.map_err(io(&tmp))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
+        let name = write_timed(&self.dir, "eml", &bytes).await?;
         tracing::info!(file = %name, bytes = bytes.len(), "mail written to outbox");
         Ok(())
     }
+}
+
+/// Writes `bytes` into `dir` as `<UTC time>-<random>.<extension>`, a name that sorts by
+/// time; returns the name. Written under a hidden name first, then renamed, so a reader
+/// of the folder never sees half a file.
+async fn write_timed(dir: &Path, extension: &str, bytes: &[u8]) -> Result<String, MailError> {
+    let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+    let name = format!("{now}-{:08x}.{extension}", rand::random::<u32>());
+    let (tmp, path) = (dir.join(format!(".{name}.tmp")), dir.join(&name));
+    tokio::fs::write(&tmp, bytes).await.map_err(io_error(&tmp))?;
+    tokio::fs::rename(&tmp, &path).await.map_err(io_error(&path))?;
+    Ok(name)
+}
+
+/// Turns an I/O error at `path` into a [`MailError`].
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> MailError {
+    let path = path.to_owned();
+    move |source| MailError::Io { path, source }
 }
 
 /// How the SMTP connection is secured.
@@ -281,12 +288,8 @@ impl RetryingMailer {
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<RetryReport, MailError> {
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| MailError::Io { path, source }
-        };
         let mut names: Vec<String> = std::fs::read_dir(&self.dir)
-            .map_err(io(&self.dir))?
+            .map_err(io_error(&self.dir))?
             .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
             .filter(|name| name.ends_with(".json") && !name.starts_with('.'))
             .collect();
@@ -308,11 +311,11 @@ impl RetryingMailer {
                 None => Err("unreadable file".to_owned()),
             };
             if sent.is_ok() {
-                std::fs::remove_file(&path).map_err(io(&path))?;
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
                 tracing::info!(file = %name, "kept mail sent");
                 report.sent += 1;
             } else if now - kept_at > chrono::Duration::days(MAIL_RETRY_DAYS) || mail.is_none() {
-                std::fs::remove_file(&path).map_err(io(&path))?;
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
                 tracing::error!(file = %name, error = sent.err().unwrap_or_default(), "kept mail given up");
                 report.given_up += 1;
             } else {
@@ -332,17 +335,8 @@ impl RetryingMailer {
 
     /// Writes `mail` into the folder under a name that sorts by time.
     async fn keep(&self, mail: &Mail) -> Result<String, MailError> {
-        let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
-        let name = format!("{now}Z-{:08x}.json", rand::random::<u32>());
         let bytes = serde_json::to_vec(mail).expect("a mail serialises");
-        let (tmp, path) = (self.dir.join(format!(".{name}.tmp")), self.dir.join(&name));
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| MailError::Io { path, source }
-        };
-        tokio::fs::write(&tmp, &bytes).await.map_err(io(&tmp))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
-        Ok(name)
+        write_timed(&self.dir, "json", &bytes).await
     }
 }
 
